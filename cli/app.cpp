@@ -1,0 +1,121 @@
+#include "cli/app.hpp"
+
+#include <pwd.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <ostream>
+
+#include "core/validate.hpp"
+#include "core/version.hpp"
+
+namespace wallet::cli {
+
+namespace {
+
+std::string os_user(const EnvironmentLookup& environment) {
+  if (const passwd* pw = getpwuid(geteuid()); pw != nullptr && pw->pw_name != nullptr) return pw->pw_name;
+  if (const char* user = environment("USER"); user != nullptr) return user;
+  return "unknown";
+}
+
+void setup_logging(const std::string& level, bool verbose, bool quiet) {
+  static bool done = false;
+  if (!done) {
+    auto logger = spdlog::stderr_color_mt("walletctl");
+    logger->set_pattern("walletctl: %l: %v");
+    spdlog::set_default_logger(logger);
+    done = true;
+  }
+  auto parsed = spdlog::level::from_str(level);
+  if (verbose) parsed = spdlog::level::debug;
+  if (quiet) parsed = spdlog::level::err;
+  spdlog::set_level(parsed);
+}
+
+Format format_of(const std::string& name) {
+  if (name == "json") return Format::json;
+  if (name == "jsonl") return Format::jsonl;
+  if (name == "csv") return Format::csv;
+  return Format::table;
+}
+
+}  // namespace
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+            const EnvironmentLookup& environment) {
+  CLI::App app{"walletctl — operate the wallet ledger (deposits, withdrawals, transfers, balances, history)",
+               "walletctl"};
+  app.set_version_flag("--version", std::string("walletctl ") + kVersion);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the command
+  GlobalOptions global;
+  app.add_option("-c,--config", global.config_file, "configuration file (TOML)");
+  app.add_option("-d,--database", global.database, "libpq conninfo or URI (no passwords: use .pgpass)");
+  app.add_option("-o,--output", global.output, "output format")
+      ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
+  app.add_option("--actor", global.actor, "name recorded in the audit log (default: the OS user)");
+  app.add_flag("-v,--verbose", global.verbose, "log debug details to stderr");
+  app.add_flag("-q,--quiet", global.quiet, "log only errors");
+
+  Commands commands;
+  register_admin_commands(app, commands);
+  register_money_commands(app, commands);
+  register_query_commands(app, commands);
+
+  Format format = Format::table;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 would exit 100-127; every usage error is exit 2 here.
+    for (int i = 1; i + 1 < argc; ++i) {
+      if (std::string(argv[i]) == "-o" || std::string(argv[i]) == "--output") format = format_of(argv[i + 1]);
+    }
+    render_error(Status::Invalid(e.what()), format, nullptr, out, err);
+    return exit_code(Code::invalid);
+  }
+  format = format_of(global.output);
+
+  Context context;
+  context.format = format;
+  context.quiet = global.quiet;
+  ConfigFlags flags;
+  if (!global.config_file.empty()) flags.config_file = global.config_file;
+  if (!global.database.empty()) flags.database = global.database;
+  auto config = load_config(flags, environment);
+  if (!config.ok()) {
+    render_error(config.status(), format, nullptr, out, err);
+    return exit_code(config.status().code());
+  }
+  context.config = *config;
+  setup_logging(context.config.log_level, global.verbose, global.quiet);
+  context.actor = global.actor.empty() ? os_user(environment) : global.actor;
+  if (Status s = validate_memo(context.actor, "actor"); !s.ok() || context.actor.size() > kUserIdMax) {
+    render_error(Status::Invalid("invalid --actor: at most 64 printable characters"), format, nullptr, out, err);
+    return exit_code(Code::invalid);
+  }
+  context.store = std::make_unique<Store>(context.config.database);
+  context.ledger = std::make_unique<Ledger>(*context.store, context.config);
+
+  for (auto& [subcommand, action] : commands) {
+    if (!subcommand->parsed()) continue;
+    CommandResult result = action(context);
+    if (!result.status.ok()) {
+      render_error(result.status, format, result.error_extra, out, err);
+      return exit_code(result.status.code());
+    }
+    render(result.output, format, out);
+    return 0;
+  }
+  render_error(Status::Invalid("no command given; see walletctl --help"), format, nullptr, out, err);
+  return exit_code(Code::invalid);
+}
+
+}  // namespace wallet::cli

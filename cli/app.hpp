@@ -1,0 +1,69 @@
+// walletctl's command line: global options, one registration function per
+// command group, and run_cli(), which parses, runs and renders. Thin: the
+// rules live in core/.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/output.hpp"
+#include "core/config.hpp"
+#include "core/ledger.hpp"
+#include "core/store.hpp"
+
+namespace wallet::cli {
+
+struct GlobalOptions {
+  std::string config_file;
+  std::string database;
+  std::string output = "table";
+  std::string actor;
+  bool verbose = false;
+  bool quiet = false;
+};
+
+// Everything a command needs once the command line is parsed.
+struct Context {
+  Format format = Format::table;
+  std::string actor;
+  Config config;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Ledger> ledger;
+  bool quiet = false;
+};
+
+// What a command returns: an Output, or a failure (with optional extra
+// fields for the JSON error object).
+struct CommandResult {
+  Status status;
+  Output output;
+  nlohmann::json error_extra;
+
+  CommandResult(Output o) : output(std::move(o)) {}  // NOLINT: implicit by design
+  CommandResult(Status s, nlohmann::json extra = nullptr)  // NOLINT
+      : status(std::move(s)), error_extra(std::move(extra)) {}
+};
+
+using Action = std::function<CommandResult(Context&)>;
+using Commands = std::vector<std::pair<CLI::App*, Action>>;
+
+void register_admin_commands(CLI::App& app, Commands& commands);
+void register_money_commands(CLI::App& app, Commands& commands);
+void register_query_commands(CLI::App& app, Commands& commands);
+
+// Runs walletctl with these arguments; returns the process exit code.
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+            const EnvironmentLookup& environment);
+
+// Turns a Result into a CommandResult with `make` applied to the value.
+template <typename T, typename F>
+CommandResult output_of(Result<T> result, F make) {
+  if (!result.ok()) return CommandResult(result.status());
+  return CommandResult(make(result.value()));
+}
+
+}  // namespace wallet::cli

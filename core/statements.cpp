@@ -1,0 +1,90 @@
+#include "core/statements.hpp"
+
+namespace wallet::sql {
+
+// Columns of a movement, in the order Store reads them.
+#define WALLET_MOVEMENT_COLUMNS                                                          \
+  "transaction_id, idempotency_key, status, kind, asset, scale, amount, from_user, "    \
+  "to_user, memo, wallet_rfc3339(created_at), wallet_rfc3339(expires_at), replayed, "  \
+  "error_code, error_message"
+
+const Statement kStatements[] = {
+    {"asset_scale", "SELECT scale FROM assets WHERE code = $1"},
+    {"asset_add",
+     "SELECT code, scale, name, wallet_rfc3339(created_at) FROM wallet_asset_add($1, $2, $3, $4)"},
+    {"assets", "SELECT code, scale, name, wallet_rfc3339(created_at) FROM assets ORDER BY code"},
+    {"wallet_create",
+     "SELECT w.id, w.user_id, w.asset, a.scale, w.balance, w.reserved, wallet_rfc3339(w.created_at) "
+     "FROM wallet_create($1, $2, $3) w JOIN assets a ON a.code = w.asset"},
+    {"wallets",
+     "SELECT w.id, w.user_id, w.asset, a.scale, w.balance, w.reserved, wallet_rfc3339(w.created_at) "
+     "FROM wallets w JOIN assets a ON a.code = w.asset "
+     "WHERE NOT w.is_system AND ($1::text IS NULL OR w.user_id = $1) "
+     "AND ($2::text IS NULL OR w.asset = $2) ORDER BY w.user_id, w.asset"},
+    {"balances",
+     "SELECT w.user_id, w.asset, a.scale, sum(w.balance)::bigint, sum(w.reserved)::bigint "
+     "FROM wallets w JOIN assets a ON a.code = w.asset "
+     "WHERE w.user_id = $1 AND ($2::text IS NULL OR w.asset = $2) "
+     "GROUP BY w.user_id, w.asset, a.scale ORDER BY w.asset"},
+    {"move",
+     "SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_move($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+     "$10::bigint * interval '1 millisecond', $11, $12::jsonb)"},
+    {"transaction",
+     "WITH m AS (SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_movement_of($1, false) "
+     "WHERE transaction_id IS NOT NULL) "
+     "SELECT m.*, wallet_rfc3339(t.updated_at), t.attempts, wallet_rfc3339(t.next_attempt_at), "
+     "t.last_error, t.posted_amount, t.reverses_id FROM m JOIN transactions t ON t.id = m.transaction_id"},
+    {"entries",
+     "SELECT e.id, w.user_id, e.wallet_id, e.amount, e.version, e.balance_before, e.balance_after, "
+     "encode(e.hash, 'hex'), wallet_rfc3339(e.created_at) "
+     "FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id "
+     "WHERE e.transaction_id = $1 ORDER BY e.amount, e.id"},
+    // Newest first, keyset-paginated by transaction id. Each branch walks an
+    // (wallet, id) index backwards, so a page costs O(limit), not O(history).
+    {"history",
+     "WITH w AS (SELECT id FROM wallets WHERE user_id = $1 AND ($2::text IS NULL OR asset = $2)), "
+     "ids AS ("
+     " (SELECT t.id FROM transactions t WHERE t.debit_wallet_id IN (SELECT id FROM w)"
+     "  AND ($8::bigint IS NULL OR t.id < $8) AND ($3::text IS NULL OR t.kind = $3)"
+     "  AND ($4::text IS NULL OR t.status = $4) AND ($5::timestamptz IS NULL OR t.created_at >= $5)"
+     "  AND ($6::timestamptz IS NULL OR t.created_at < $6) ORDER BY t.id DESC LIMIT $7)"
+     " UNION "
+     " (SELECT t.id FROM transactions t WHERE t.credit_wallet_id IN (SELECT id FROM w)"
+     "  AND ($8::bigint IS NULL OR t.id < $8) AND ($3::text IS NULL OR t.kind = $3)"
+     "  AND ($4::text IS NULL OR t.status = $4) AND ($5::timestamptz IS NULL OR t.created_at >= $5)"
+     "  AND ($6::timestamptz IS NULL OR t.created_at < $6) ORDER BY t.id DESC LIMIT $7)) "
+     "SELECT t.id, t.kind, t.status, t.asset, a.scale, "
+     " coalesce(e.amount, CASE WHEN dw.user_id = $1 THEN -t.amount ELSE t.amount END), "
+     " e.balance_after, CASE WHEN dw.user_id = $1 THEN cw.user_id ELSE dw.user_id END, "
+     " wallet_rfc3339(t.created_at), t.memo "
+     "FROM ids JOIN transactions t ON t.id = ids.id JOIN assets a ON a.code = t.asset "
+     "JOIN wallets dw ON dw.id = t.debit_wallet_id JOIN wallets cw ON cw.id = t.credit_wallet_id "
+     "LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.wallet_id IN (SELECT id FROM w) "
+     "ORDER BY t.id DESC LIMIT $7"},
+    {"user_has_wallets",
+     "SELECT count(*) FROM wallets WHERE user_id = $1 AND ($2::text IS NULL OR asset = $2)"},
+    {"audit",
+     "SELECT id, wallet_rfc3339(at), actor, action, arguments::text, outcome, transaction_id, message "
+     "FROM audit_log WHERE ($1::text IS NULL OR actor = $1) "
+     "AND ($2::timestamptz IS NULL OR at >= $2) ORDER BY id DESC LIMIT $3"},
+    {"audit_failure",
+     "INSERT INTO audit_log(actor, action, arguments, outcome, message) "
+     "VALUES ($1, $2, $3::jsonb, $4, $5)"},
+};
+const std::size_t kStatementCount = sizeof kStatements / sizeof kStatements[0];
+
+#undef WALLET_MOVEMENT_COLUMNS
+
+// Any constant works; it only has to be the same in every walletctl.
+const std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(727411001)";
+const std::string_view kMigrationTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version integer PRIMARY KEY, name text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())";
+const std::string_view kMigrationApplied =
+    "SELECT version, name, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+    "FROM schema_migrations ORDER BY version";
+const std::string_view kMigrationExists = "SELECT to_regclass('schema_migrations') IS NOT NULL";
+const std::string_view kMigrationRecord = "INSERT INTO schema_migrations(version, name) VALUES ($1, $2)";
+
+}  // namespace wallet::sql

@@ -1,0 +1,25 @@
+// Every SQL statement the programs run, by name. Prepared once per
+// connection by the Store; the schema itself lives in sql/migrations.
+#pragma once
+
+#include <string_view>
+
+namespace wallet::sql {
+
+struct Statement {
+  std::string_view name;
+  std::string_view text;
+};
+
+// All prepared statements.
+extern const Statement kStatements[];
+extern const std::size_t kStatementCount;
+
+// Migration bookkeeping (run as plain statements inside the migrate transaction).
+extern const std::string_view kMigrationLock;
+extern const std::string_view kMigrationTable;
+extern const std::string_view kMigrationApplied;
+extern const std::string_view kMigrationRecord;
+extern const std::string_view kMigrationExists;
+
+}  // namespace wallet::sql

@@ -1,0 +1,400 @@
+#include "core/store.hpp"
+
+#include <pqxx/pqxx>
+#include <set>
+#include <random>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "core/migrations.hpp"
+#include "core/statements.hpp"
+
+namespace wallet {
+
+namespace {
+
+// NULL for an empty optional (libpqxx 6 sends a null const char* as NULL).
+const char* param(const std::optional<std::string>& value) {
+  return value ? value->c_str() : nullptr;
+}
+
+std::optional<std::string> optional_text(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<std::string>();
+}
+
+std::optional<int64_t> optional_int(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<int64_t>();
+}
+
+// First line of a server message, without the "ERROR:  " prefix.
+std::string server_message(const std::exception& error) {
+  std::string text = error.what();
+  for (const char* prefix : {"ERROR:  ", "FATAL:  "}) {
+    if (text.rfind(prefix, 0) == 0) text.erase(0, std::char_traits<char>::length(prefix));
+  }
+  if (auto newline = text.find('\n'); newline != std::string::npos) text.erase(newline);
+  return text;
+}
+
+// Maps an SQL error to the core's Status. Our own functions raise WL4xx.
+Status status_of(const pqxx::sql_error& error) {
+  const std::string& state = error.sqlstate();
+  const std::string message = server_message(error);
+  if (state == "WL400") return Status::Invalid(message);
+  if (state == "WL404") return Status::NotFound(message);
+  if (state == "WL409") return Status::Conflict(message);
+  if (state == "WL403") return Status::Conflict(message);
+  if (state.rfind("22", 0) == 0) return Status::Invalid(message);  // data exception
+  if (state == "23505") return Status::Conflict(message);           // unique violation
+  if (state == "23514") return Status::Conflict(message);           // check violation
+  if (state == "42883" || state == "42P01") {
+    return Status::Internal(message + " (is the schema migrated? run: walletctl migrate)");
+  }
+  return Status::Internal(message);
+}
+
+bool retryable_state(const std::string& state) {
+  return state == "40001" || state == "40P01"  // serialization failure, deadlock
+         || state == "57P01" || state == "57P02" || state == "57P03"  // shutdown, starting up
+         || state.rfind("08", 0) == 0;  // connection exceptions
+}
+
+Movement movement_of(const pqxx::row& row) {
+  Movement m;
+  m.transaction_id = row[0].as<int64_t>();
+  m.idempotency_key = row[1].as<std::string>();
+  m.status = row[2].as<std::string>();
+  m.kind = row[3].as<std::string>();
+  m.asset = row[4].as<std::string>();
+  m.scale = row[5].as<int>();
+  m.amount = row[6].as<int64_t>();
+  m.from_user = row[7].as<std::string>();
+  m.to_user = row[8].as<std::string>();
+  m.memo = row[9].as<std::string>();
+  m.created_at = row[10].as<std::string>();
+  m.expires_at = optional_text(row[11]);
+  m.replayed = row[12].as<bool>();
+  m.error_code = row[13].is_null() ? "" : row[13].as<std::string>();
+  m.error_message = row[14].is_null() ? "" : row[14].as<std::string>();
+  return m;
+}
+
+Asset asset_of(const pqxx::row& row) {
+  return Asset{row[0].as<std::string>(), row[1].as<int>(), row[2].as<std::string>(),
+               row[3].as<std::string>()};
+}
+
+Wallet wallet_of(const pqxx::row& row) {
+  return Wallet{row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                row[3].as<int>(),     row[4].as<int64_t>(),     row[5].as<int64_t>(),
+                row[6].as<std::string>()};
+}
+
+}  // namespace
+
+Store::Store(std::string conninfo, RetryPolicy policy)
+    : conninfo_(std::move(conninfo)), policy_(policy) {}
+
+Store::~Store() = default;
+
+struct Store::Connection {
+  explicit Connection(const std::string& conninfo) : connection(conninfo) {}
+  pqxx::connection connection;
+};
+
+pqxx::connection_base& Store::connection() {
+  if (!connection_ || !connection_->connection.is_open()) {
+    connection_.reset();
+    connection_ = std::make_unique<Connection>(conninfo_);
+    for (std::size_t i = 0; i < sql::kStatementCount; ++i) {
+      connection_->connection.prepare(std::string(sql::kStatements[i].name),
+                                      std::string(sql::kStatements[i].text));
+    }
+  }
+  return connection_->connection;
+}
+
+void Store::drop_connection() {
+  try {
+    connection_.reset();
+  } catch (...) {  // closing a broken connection must not throw out of the retry loop
+  }
+}
+
+Status Store::connect() {
+  return run("connect", [](pqxx::connection_base&) {});
+}
+
+Status Store::run(const std::string& what, const std::function<void(pqxx::connection_base&)>& work) {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  std::string last_error;
+  last_attempts_ = 0;
+  auto backoff = policy_.backoff_first;
+  for (int attempt = 1; attempt <= policy_.attempts_max; ++attempt) {
+    last_attempts_ = attempt;
+    try {
+      work(connection());
+      return Status::Ok();
+    } catch (const pqxx::in_doubt_error& error) {
+      // The commit's outcome is unknown. Every write we make is idempotent
+      // (keys, unique constraints), so running it again settles it.
+      last_error = "outcome unknown: " + server_message(error);
+      drop_connection();
+    } catch (const pqxx::broken_connection& error) {
+      last_error = "connection failed: " + server_message(error);
+      drop_connection();
+    } catch (const pqxx::sql_error& error) {
+      if (!retryable_state(error.sqlstate())) return status_of(error);
+      last_error = server_message(error);
+      if (error.sqlstate().rfind("40", 0) != 0) drop_connection();
+    } catch (const pqxx::failure& error) {
+      // Other libpqxx failures, e.g. "Lost connection" outside a statement.
+      last_error = server_message(error);
+      drop_connection();
+    } catch (const std::exception& error) {
+      return Status::Internal(what + ": " + error.what());
+    }
+    if (attempt == policy_.attempts_max) break;
+    std::uniform_int_distribution<int64_t> jitter(0, backoff.count());
+    const auto pause = backoff / 2 + std::chrono::milliseconds(jitter(random) / 2);
+    spdlog::debug("{}: attempt {} failed ({}), retrying in {} ms", what, attempt, last_error,
+                  pause.count());
+    std::this_thread::sleep_for(pause);
+    backoff = std::min(backoff * 2, policy_.backoff_max);
+  }
+  return Status::Temporary(what + " failed after " + std::to_string(policy_.attempts_max) +
+                           " attempts (last: " + last_error + "); safe to re-run with the same key");
+}
+
+Result<std::vector<MigrationState>> Store::migration_status() {
+  std::vector<MigrationState> states;
+  Status status = run("migrate --status", [&](pqxx::connection_base& c) {
+    states.clear();
+    pqxx::read_transaction tx(c);
+    std::map<int, std::string> applied;
+    if (tx.exec1(std::string(sql::kMigrationExists))[0].as<bool>()) {
+      for (const auto& row : tx.exec(std::string(sql::kMigrationApplied))) {
+        applied[row[0].as<int>()] = row[2].as<std::string>();
+      }
+    }
+    for (const auto& m : migrations()) {
+      MigrationState state{m.version, std::string(m.name), std::nullopt};
+      if (auto it = applied.find(m.version); it != applied.end()) state.applied_at = it->second;
+      states.push_back(state);
+    }
+  });
+  if (!status.ok()) return status;
+  return states;
+}
+
+Result<std::vector<MigrationState>> Store::migrate() {
+  std::vector<MigrationState> done;
+  Status status = run("migrate", [&](pqxx::connection_base& c) {
+    done.clear();
+    pqxx::work tx(c);
+    // Serializes concurrent migrate runs; released at commit.
+    tx.exec(std::string(sql::kMigrationLock));
+    tx.exec(std::string(sql::kMigrationTable));
+    std::set<int> applied;
+    for (const auto& row : tx.exec(std::string(sql::kMigrationApplied))) applied.insert(row[0].as<int>());
+    for (const auto& m : migrations()) {
+      if (applied.count(m.version) != 0) continue;
+      tx.exec(std::string(m.sql));
+      tx.exec_params(std::string(sql::kMigrationRecord), m.version, std::string(m.name));
+      done.push_back({m.version, std::string(m.name), std::nullopt});
+    }
+    tx.commit();
+  });
+  if (!status.ok()) return status;
+  return done;
+}
+
+Result<Asset> Store::asset_add(const std::string& code, int scale, const std::string& name,
+                               const std::string& actor) {
+  std::optional<Asset> asset;
+  Status status = run("asset add", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    asset = asset_of(tx.exec_prepared1("asset_add", code, scale, name, actor));
+  });
+  if (!status.ok()) return status;
+  scales_[code] = asset->scale;
+  return *asset;
+}
+
+Result<std::vector<Asset>> Store::assets() {
+  std::vector<Asset> assets;
+  Status status = run("asset list", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    assets.clear();
+    for (const auto& row : tx.exec_prepared("assets")) assets.push_back(asset_of(row));
+  });
+  if (!status.ok()) return status;
+  return assets;
+}
+
+Result<int> Store::asset_scale(const std::string& code) {
+  if (auto it = scales_.find(code); it != scales_.end()) return it->second;
+  std::optional<int> scale;
+  Status status = run("asset lookup", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    auto result = tx.exec_prepared("asset_scale", code);
+    scale = result.empty() ? std::nullopt : std::optional<int>(result[0][0].as<int>());
+  });
+  if (!status.ok()) return status;
+  if (!scale) return Status::NotFound("asset " + code + " not found");
+  scales_[code] = *scale;
+  return *scale;
+}
+
+Result<Wallet> Store::wallet_create(const std::string& user, const std::string& asset,
+                                    const std::string& actor) {
+  std::optional<Wallet> wallet;
+  Status status = run("wallet create", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    wallet = wallet_of(tx.exec_prepared1("wallet_create", user, asset, actor));
+  });
+  if (!status.ok()) return status;
+  return *wallet;
+}
+
+Result<std::vector<Wallet>> Store::wallets(const std::optional<std::string>& user,
+                                           const std::optional<std::string>& asset) {
+  std::vector<Wallet> wallets;
+  Status status = run("wallet list", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    wallets.clear();
+    for (const auto& row : tx.exec_prepared("wallets", param(user), param(asset))) {
+      wallets.push_back(wallet_of(row));
+    }
+  });
+  if (!status.ok()) return status;
+  return wallets;
+}
+
+Result<std::vector<Balance>> Store::balances(const std::string& user,
+                                             const std::optional<std::string>& asset) {
+  std::vector<Balance> balances;
+  Status status = run("balance", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    balances.clear();
+    for (const auto& row : tx.exec_prepared("balances", user, param(asset))) {
+      balances.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>(),
+                          row[3].as<int64_t>(), row[4].as<int64_t>()});
+    }
+  });
+  if (!status.ok()) return status;
+  if (balances.empty()) {
+    return Status::NotFound(asset ? "wallet " + user + "/" + *asset + " not found"
+                                  : "user " + user + " has no wallets");
+  }
+  return balances;
+}
+
+Result<Movement> Store::move(const MovementRequest& r) {
+  std::optional<Movement> movement;
+  Status status = run(r.kind, [&](pqxx::connection_base& c) {
+    // Autocommit: wallet_move() is one statement, hence one transaction.
+    pqxx::nontransaction tx(c);
+    movement = movement_of(tx.exec_prepared1(
+        "move", r.idempotency_key, r.fingerprint, r.kind, r.from_user, r.to_user, r.asset,
+        r.amount, r.memo, r.pending, static_cast<int64_t>(r.timeout.count()), r.actor,
+        r.arguments_json));
+  });
+  if (!status.ok()) return status;
+  movement->key_generated = r.key_generated;
+  return *movement;
+}
+
+Result<TransactionDetail> Store::transaction(int64_t id) {
+  std::optional<TransactionDetail> detail;
+  Status status = run("show", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    auto rows = tx.exec_prepared("transaction", id);
+    if (rows.empty()) {
+      detail.reset();
+      return;
+    }
+    const auto& row = rows[0];
+    TransactionDetail d;
+    d.movement = movement_of(row);
+    d.updated_at = row[15].as<std::string>();
+    d.attempts = row[16].as<int>();
+    d.next_attempt_at = optional_text(row[17]);
+    d.last_error = optional_text(row[18]);
+    d.posted_amount = optional_int(row[19]);
+    d.reverses_id = optional_int(row[20]);
+    for (const auto& e : tx.exec_prepared("entries", id)) {
+      d.entries.push_back({e[0].as<int64_t>(), e[1].as<std::string>(), e[2].as<int64_t>(),
+                           e[3].as<int64_t>(), e[4].as<int64_t>(), e[5].as<int64_t>(),
+                           e[6].as<int64_t>(), e[7].as<std::string>(), e[8].as<std::string>()});
+    }
+    detail = std::move(d);
+  });
+  if (!status.ok()) return status;
+  if (!detail) return Status::NotFound("transaction " + std::to_string(id) + " not found");
+  return *detail;
+}
+
+Result<HistoryPage> Store::history(const HistoryQuery& q) {
+  HistoryPage page;
+  bool user_known = true;
+  Status status = run("history", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    page = {};
+    const std::optional<std::string> cursor =
+        q.cursor ? std::optional<std::string>(std::to_string(*q.cursor)) : std::nullopt;
+    // One row more than asked tells whether there is a next page.
+    auto rows = tx.exec_prepared("history", q.user, param(q.asset), param(q.kind), param(q.status),
+                                 param(q.since), param(q.until), q.limit + 1, param(cursor));
+    for (const auto& row : rows) {
+      if (static_cast<int>(page.entries.size()) == q.limit) {
+        page.next_cursor = page.entries.back().transaction_id;
+        break;
+      }
+      page.entries.push_back({row[0].as<int64_t>(), row[1].as<std::string>(),
+                              row[2].as<std::string>(), row[3].as<std::string>(), row[4].as<int>(),
+                              row[5].as<int64_t>(), optional_int(row[6]), row[7].as<std::string>(),
+                              row[8].as<std::string>(), row[9].as<std::string>()});
+    }
+    if (page.entries.empty()) {
+      user_known = tx.exec_prepared1("user_has_wallets", q.user, param(q.asset))[0].as<int64_t>() > 0;
+    }
+  });
+  if (!status.ok()) return status;
+  if (!user_known) {
+    return Status::NotFound(q.asset ? "wallet " + q.user + "/" + *q.asset + " not found"
+                                    : "user " + q.user + " has no wallets");
+  }
+  return page;
+}
+
+Result<std::vector<AuditRow>> Store::audit(const AuditQuery& q) {
+  std::vector<AuditRow> rows;
+  Status status = run("audit", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    rows.clear();
+    for (const auto& r : tx.exec_prepared("audit", param(q.actor), param(q.since), q.limit)) {
+      rows.push_back({r[0].as<int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                      r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
+                      optional_int(r[6]), optional_text(r[7])});
+    }
+  });
+  if (!status.ok()) return status;
+  return rows;
+}
+
+void Store::audit_failure(const std::string& actor, const std::string& action,
+                          const std::string& arguments_json, const Status& failure) {
+  const int attempts = last_attempts_;
+  Status status = run("audit", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    tx.exec_prepared("audit_failure", actor, action, arguments_json,
+                     std::string(code_name(failure.code())), failure.message());
+  });
+  last_attempts_ = attempts;
+  if (!status.ok()) spdlog::warn("could not write the audit row for {}: {}", action, status.message());
+}
+
+}  // namespace wallet

@@ -1,0 +1,103 @@
+// The database layer: the only part of the program that talks to PostgreSQL.
+//
+// A Store owns one connection (opened lazily, reopened after it breaks) and
+// runs every statement of statements.cpp as a prepared statement. Each
+// operation is one database transaction; money movements are one call of
+// the server-side function wallet_move() in autocommit, so a movement costs
+// one round trip and is atomic.
+//
+// Retry policy (like libpqxx's perform()): serialization failures,
+// deadlocks, and broken connections are retried with a new connection, up
+// to kAttemptsMax times with jittered exponential backoff. A movement whose
+// outcome is unknown (the connection broke during it) is settled by running
+// it again under the same idempotency key: wallet_move() replays it if it
+// had committed. When the attempts run out the result is Code::temporary,
+// whose message says what was tried (safe to re-run with the same key).
+//
+// Not thread-safe: one Store per thread. Every method returns a Status on
+// failure and never throws.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.hpp"
+#include "core/types.hpp"
+
+namespace pqxx {
+class connection_base;
+}
+
+namespace wallet {
+
+struct RetryPolicy {
+  int attempts_max = 6;                            // first try + 5 retries
+  std::chrono::milliseconds backoff_first{25};     // doubles each retry
+  std::chrono::milliseconds backoff_max{1'000};    // so the whole loop stays under ~3 s
+};
+
+class Store {
+ public:
+  explicit Store(std::string conninfo, RetryPolicy policy = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Opens the connection now (otherwise the first operation does).
+  Status connect();
+
+  // Schema.
+  Result<std::vector<MigrationState>> migration_status();
+  // Applies pending migrations under an advisory lock; returns those applied.
+  Result<std::vector<MigrationState>> migrate();
+
+  Result<Asset> asset_add(const std::string& code, int scale, const std::string& name,
+                          const std::string& actor);
+  Result<std::vector<Asset>> assets();
+  // The scale of an asset, cached for the life of the Store (scale never changes).
+  Result<int> asset_scale(const std::string& code);
+
+  Result<Wallet> wallet_create(const std::string& user, const std::string& asset,
+                               const std::string& actor);
+  Result<std::vector<Wallet>> wallets(const std::optional<std::string>& user,
+                                      const std::optional<std::string>& asset);
+  Result<std::vector<Balance>> balances(const std::string& user,
+                                        const std::optional<std::string>& asset);
+
+  Result<Movement> move(const MovementRequest& request);
+  Result<TransactionDetail> transaction(int64_t id);
+  Result<HistoryPage> history(const HistoryQuery& query);
+  Result<std::vector<AuditRow>> audit(const AuditQuery& query);
+
+  // Records an operator action that failed before it changed anything.
+  // Best effort: a failure to write it is logged, not returned.
+  void audit_failure(const std::string& actor, const std::string& action,
+                     const std::string& arguments_json, const Status& status);
+
+  // Number of attempts the last operation took (for tests and metrics).
+  int last_attempts() const { return last_attempts_; }
+
+  // Runs `work` with the retry policy; exposed so tests can inject libpqxx
+  // exceptions and count attempts. `work` must be safe to run again after
+  // an unknown outcome (every write here is guarded by a key or a unique
+  // constraint, so running it again settles it).
+  Status run(const std::string& what, const std::function<void(pqxx::connection_base&)>& work);
+
+ private:
+  pqxx::connection_base& connection();
+  void drop_connection();
+
+  std::string conninfo_;
+  RetryPolicy policy_;
+  struct Connection;
+  std::unique_ptr<Connection> connection_;
+  std::map<std::string, int> scales_;
+  int last_attempts_ = 0;
+};
+
+}  // namespace wallet

@@ -1,0 +1,169 @@
+// Plain values that the core's operations take and return. No behaviour:
+// validation lives in ledger.cpp, SQL in store.cpp, JSON shapes in shapes.cpp.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/duration.hpp"
+
+namespace wallet {
+
+struct Asset {
+  std::string code;
+  int scale = 0;
+  std::string name;
+  std::string created_at;
+};
+
+struct Wallet {
+  int64_t id = 0;
+  std::string user;
+  std::string asset;
+  int scale = 0;
+  int64_t balance = 0;
+  int64_t reserved = 0;
+  std::string created_at;
+};
+
+// A user's position in one asset; system accounts sum their shards.
+struct Balance {
+  std::string user;
+  std::string asset;
+  int scale = 0;
+  int64_t balance = 0;
+  int64_t reserved = 0;
+};
+
+// What a caller asks for. `amount` is the decimal text the user typed.
+enum class Operation { deposit, withdraw, transfer };
+
+struct MovementInput {
+  Operation operation = Operation::deposit;
+  std::string user;     // the user wallet (deposit, withdraw) or the sender (transfer)
+  std::string to_user;  // transfer only
+  std::string asset;
+  std::string amount;
+  std::string kind;  // empty: the operation's default kind
+  std::string memo;
+  std::string idempotency_key;  // empty: one is generated
+  bool pending = false;
+  std::optional<Milliseconds> timeout;  // pending only; default from config
+  std::string actor;
+};
+
+// A validated movement, ready for the database.
+struct MovementRequest {
+  std::string kind;
+  std::string from_user;
+  std::string to_user;
+  std::string asset;
+  int64_t amount = 0;
+  std::string memo;
+  std::string idempotency_key;
+  bool key_generated = false;
+  std::string fingerprint;
+  bool pending = false;
+  Milliseconds timeout{0};
+  std::string actor;
+  std::string arguments_json;  // for the audit log
+};
+
+// The answer to a movement (also what `show` starts from).
+struct Movement {
+  int64_t transaction_id = 0;
+  std::string idempotency_key;
+  bool key_generated = false;
+  std::string status;  // pending, posted, voided, failed
+  std::string kind;
+  std::string asset;
+  int scale = 0;
+  int64_t amount = 0;
+  std::string from_user;
+  std::string to_user;
+  std::string memo;
+  std::string created_at;
+  std::optional<std::string> expires_at;
+  bool replayed = false;
+  std::string error_code;  // set when status is failed
+  std::string error_message;
+};
+
+struct LedgerEntry {
+  int64_t id = 0;
+  std::string user;
+  int64_t wallet_id = 0;
+  int64_t amount = 0;  // signed
+  int64_t version = 0;
+  int64_t balance_before = 0;
+  int64_t balance_after = 0;
+  std::string hash;  // hex
+  std::string created_at;
+};
+
+struct TransactionDetail {
+  Movement movement;
+  std::string updated_at;
+  int attempts = 0;
+  std::optional<std::string> next_attempt_at;
+  std::optional<std::string> last_error;
+  std::optional<int64_t> posted_amount;
+  std::optional<int64_t> reverses_id;
+  std::vector<LedgerEntry> entries;
+};
+
+struct HistoryQuery {
+  std::string user;
+  std::optional<std::string> asset;
+  std::optional<std::string> kind;
+  std::optional<std::string> status;
+  std::optional<std::string> since;  // timestamps as the user typed them
+  std::optional<std::string> until;
+  int limit = 50;
+  std::optional<int64_t> cursor;  // exclusive: transactions with a smaller id
+};
+
+struct HistoryEntry {
+  int64_t transaction_id = 0;
+  std::string kind;
+  std::string status;
+  std::string asset;
+  int scale = 0;
+  int64_t amount = 0;  // signed for this user: negative when it left the wallet
+  std::optional<int64_t> balance_after;  // posted only
+  std::string counterparty;
+  std::string created_at;
+  std::string memo;
+};
+
+struct HistoryPage {
+  std::vector<HistoryEntry> entries;
+  std::optional<int64_t> next_cursor;
+};
+
+struct AuditQuery {
+  std::optional<std::string> actor;
+  std::optional<std::string> since;
+  int limit = 100;
+};
+
+struct AuditRow {
+  int64_t id = 0;
+  std::string at;
+  std::string actor;
+  std::string action;
+  std::string arguments_json;
+  std::string outcome;
+  std::optional<int64_t> transaction_id;
+  std::optional<std::string> message;
+};
+
+struct MigrationState {
+  int version = 0;
+  std::string name;
+  std::optional<std::string> applied_at;  // nullopt: not applied yet
+};
+
+}  // namespace wallet

@@ -1,0 +1,33 @@
+// Validation of every identifier and bounded text a user controls. Each
+// returns Ok or Invalid with a one-line reason naming the field.
+#pragma once
+
+#include <string_view>
+
+#include "core/status.hpp"
+
+namespace wallet {
+
+// Bounds of user-controlled input (documented in walletctl(1)).
+inline constexpr std::size_t kUserIdMax = 64;          // external ids: UUIDs fit
+inline constexpr std::size_t kIdempotencyKeyMax = 128;  // two UUIDs and a prefix
+inline constexpr std::size_t kMemoMax = 500;            // a sentence, not a document
+inline constexpr std::size_t kAssetNameMax = 200;
+inline constexpr int kHistoryLimitMax = 1000;           // one page
+inline constexpr int kHistoryLimitDefault = 50;
+
+// [A-Za-z0-9._:@-]{1,64}. Ids starting with '@' are system accounts.
+Status validate_user_id(std::string_view user);
+// Like validate_user_id, but refuses system accounts ('@...'): for the user
+// side of a movement and for wallet create.
+Status validate_user_wallet_owner(std::string_view user);
+// [A-Z0-9_]{2,12}
+Status validate_asset_code(std::string_view code);
+// Printable ASCII without spaces, 1..128 chars.
+Status validate_idempotency_key(std::string_view key);
+// UTF-8 text without control characters, at most 500 bytes.
+Status validate_memo(std::string_view memo, std::string_view field = "memo");
+
+bool is_system_user(std::string_view user);
+
+}  // namespace wallet
