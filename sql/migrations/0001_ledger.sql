@@ -112,7 +112,8 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 -- Exact decimal text of a minor-unit amount (the same rule as core/amount).
 CREATE FUNCTION wallet_format_amount(p_amount bigint, p_scale integer) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT round(p_amount::numeric / (10::numeric ^ p_scale), p_scale)::text
+    -- Multiplying by the exact numeric 1e-scale keeps every digit (division would round).
+    SELECT (p_amount::numeric * ('1e-' || p_scale)::numeric)::text
 $$;
 
 -- RFC 3339 UTC text of a timestamp, as every output shows it.

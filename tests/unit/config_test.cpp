@@ -1,1 +1,143 @@
 #include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "core/config.hpp"
+
+using namespace wallet;
+
+namespace {
+
+struct FakeEnvironment {
+  std::map<std::string, std::string> values;
+  EnvironmentLookup lookup() const {
+    return [this](const char* name) -> const char* {
+      auto it = values.find(name);
+      return it == values.end() ? nullptr : it->second.c_str();
+    };
+  }
+};
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  auto path = std::filesystem::temp_directory_path() / ("walletctl-test-" + name);
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+}  // namespace
+
+TEST_CASE("config precedence: flag > environment > file > default") {
+  const std::string file = write_temp("prec.toml", "database = \"dbname=fromfile\"\n[holds]\ntimeout = \"2h\"\n");
+  FakeEnvironment env;
+  env.values["HOME"] = "/nonexistent";
+
+  auto defaults = load_config({}, env.lookup());
+  REQUIRE(defaults.ok());
+  CHECK(defaults->database.empty());
+  CHECK(defaults->holds_timeout == Milliseconds{24LL * 3600 * 1000});
+  CHECK(defaults->sources["database"] == "default");
+
+  ConfigFlags flags;
+  flags.config_file = file;
+  auto from_file = load_config(flags, env.lookup());
+  REQUIRE(from_file.ok());
+  CHECK(from_file->database == "dbname=fromfile");
+  CHECK(from_file->holds_timeout == Milliseconds{2LL * 3600 * 1000});
+  CHECK(from_file->sources["database"] == file);
+
+  env.values["WALLETCTL_DATABASE"] = "dbname=fromenv";
+  auto from_env = load_config(flags, env.lookup());
+  REQUIRE(from_env.ok());
+  CHECK(from_env->database == "dbname=fromenv");
+  CHECK(from_env->sources["database"] == "environment");
+
+  flags.database = "dbname=fromflag";
+  auto from_flag = load_config(flags, env.lookup());
+  REQUIRE(from_flag.ok());
+  CHECK(from_flag->database == "dbname=fromflag");
+  CHECK(from_flag->sources["database"] == "flag");
+  CHECK(from_flag->holds_timeout == Milliseconds{2LL * 3600 * 1000});  // still from the file
+}
+
+TEST_CASE("WALLETCTL_CONFIG names the file when --config is absent") {
+  const std::string file = write_temp("envfile.toml", "[log]\nlevel = \"debug\"\n");
+  FakeEnvironment env;
+  env.values["WALLETCTL_CONFIG"] = file;
+  auto config = load_config({}, env.lookup());
+  REQUIRE(config.ok());
+  CHECK(config->log_level == "debug");
+  CHECK(config->file == file);
+}
+
+TEST_CASE("the user's default config file is read when it exists") {
+  auto home = std::filesystem::temp_directory_path() / "walletctl-test-home";
+  std::filesystem::create_directories(home / ".config/walletctl");
+  std::ofstream(home / ".config/walletctl/config.toml") << "database = \"dbname=home\"\n";
+  FakeEnvironment env;
+  env.values["HOME"] = home.string();
+  auto config = load_config({}, env.lookup());
+  REQUIRE(config.ok());
+  CHECK(config->database == "dbname=home");
+}
+
+TEST_CASE("a broken config file is a one-line invalid-input error naming file and key") {
+  Config config;
+  Status syntax = apply_config_text("database = \n", "f.toml", config);
+  CHECK(syntax.code() == Code::invalid);
+  CHECK(syntax.message().rfind("f.toml:1", 0) == 0);
+
+  Status unknown = apply_config_text("databse = \"x\"\n", "f.toml", config);
+  CHECK(unknown.message() == "f.toml: unknown key \"databse\"");
+
+  Status unknown_nested = apply_config_text("[daemon]\nthreds = 4\n", "f.toml", config);
+  CHECK(unknown_nested.message() == "f.toml: unknown key \"daemon.threds\"");
+
+  Status wrong_type = apply_config_text("[daemon]\nthreads = \"four\"\n", "f.toml", config);
+  CHECK(wrong_type.code() == Code::invalid);
+  CHECK(wrong_type.message().find("daemon.threads") != std::string::npos);
+
+  Status bad_duration = apply_config_text("[holds]\ntimeout = \"forever\"\n", "f.toml", config);
+  CHECK(bad_duration.message().find("holds.timeout") != std::string::npos);
+
+  Status bad_level = apply_config_text("[log]\nlevel = \"loud\"\n", "f.toml", config);
+  CHECK(bad_level.code() == Code::invalid);
+
+  FakeEnvironment env;
+  ConfigFlags flags;
+  flags.config_file = "/nonexistent/walletctl.toml";
+  CHECK(load_config(flags, env.lookup()).status().code() == Code::invalid);
+}
+
+TEST_CASE("every documented key is accepted") {
+  Config config;
+  Status s = apply_config_text(R"(
+database = "host=/tmp dbname=wallet"
+[log]
+level = "warn"
+[holds]
+timeout = "1h"
+[settlement]
+command = "/bin/true"
+timeout = "5s"
+[reconcile]
+stuck_after = "10m"
+[daemon]
+listen = "127.0.0.1:9000"
+threads = 4
+pool_size = 4
+tokens = ["a", "b"]
+rate_limit_per_second = 50
+body_bytes_max = 4096
+request_timeout = "3s"
+worker_interval = "1s"
+)", "all.toml", config);
+  REQUIRE(s.ok());
+  CHECK(config.daemon.tokens.size() == 2);
+  CHECK(config.daemon.listen == "127.0.0.1:9000");
+  CHECK(config.settlement_timeout == Milliseconds{5000});
+  CHECK(config.reconcile_stuck_after == Milliseconds{600'000});
+}

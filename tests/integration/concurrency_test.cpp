@@ -1,0 +1,86 @@
+// Many threads at once on the same wallets; then the invariants. (Process-
+// level concurrency through the walletctl binary is in tests/e2e.)
+#include <atomic>
+#include <thread>
+
+#include "support.hpp"
+
+using namespace wallet;
+
+TEST_CASE("concurrent deposits from the sharded treasury keep every balance exact") {
+  test::Fixture f;
+  const std::string asset = f.asset(0);
+  constexpr int kUsers = 4, kThreads = 8, kPerThread = 40;
+  for (int u = 0; u < kUsers; ++u) f.wallet("u" + std::to_string(u), asset);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Config config;
+      Store store(test::conninfo());
+      Ledger ledger(store, config);
+      for (int i = 0; i < kPerThread; ++i) {
+        MovementInput in;
+        in.operation = Operation::deposit;
+        in.user = "u" + std::to_string((t + i) % kUsers);
+        in.asset = asset;
+        in.amount = "3";
+        in.actor = "tester";
+        auto r = ledger.move(in);
+        if (!r.ok() || r->status != "posted") ++errors;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(errors == 0);
+  int64_t total = 0;
+  for (int u = 0; u < kUsers; ++u) total += f.balance_minor("u" + std::to_string(u), asset);
+  CHECK(total == 3 * kThreads * kPerThread);
+  CHECK(f.balance_minor("@treasury", asset) == -total);
+  // The load really was spread: more than one treasury shard was used.
+  CHECK(f.scalar("SELECT count(*) FROM wallets WHERE user_id = '@treasury' AND asset = '" + asset +
+                 "' AND balance <> 0") > 1);
+  f.check_invariants(asset);
+}
+
+TEST_CASE("transfers in both directions from many threads never deadlock and conserve the total") {
+  test::Fixture f;
+  const std::string asset = f.asset(0);
+  f.wallet("left", asset);
+  f.wallet("right", asset);
+  f.deposit("left", asset, "1000");
+  f.deposit("right", asset, "1000");
+  std::atomic<int> posted{0}, refused{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      Config config;
+      Store store(test::conninfo());
+      Ledger ledger(store, config);
+      for (int i = 0; i < 30; ++i) {
+        MovementInput in;
+        in.operation = Operation::transfer;
+        const bool forward = (t + i) % 2 == 0;
+        in.user = forward ? "left" : "right";
+        in.to_user = forward ? "right" : "left";
+        in.asset = asset;
+        in.amount = std::to_string(1 + (t * 7 + i * 13) % 150);
+        in.actor = "tester";
+        auto r = ledger.move(in);
+        if (!r.ok()) {
+          ++errors;
+          MESSAGE(r.status().message());
+        } else if (r->status == "posted") {
+          ++posted;
+        } else {
+          ++refused;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(errors == 0);
+  CHECK(posted + refused == 16 * 30);
+  CHECK(f.balance_minor("left", asset) + f.balance_minor("right", asset) == 2000);
+  f.check_invariants(asset);
+}

@@ -1,0 +1,117 @@
+// Helpers for integration tests against the private PostgreSQL started by
+// scripts/test (conninfo in WALLETCTL_DATABASE). Each test makes its own
+// asset with a fresh random code, so tests never see each other's data.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <pqxx/pqxx>
+#include <random>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/ledger.hpp"
+#include "core/store.hpp"
+
+namespace test {
+
+inline std::string conninfo() {
+  const char* value = std::getenv("WALLETCTL_DATABASE");
+  REQUIRE_MESSAGE(value != nullptr, "set WALLETCTL_DATABASE (scripts/test does) to the test database");
+  return value;
+}
+
+// A new asset code, unique per call: "T" + 8 random letters.
+inline std::string fresh_asset_code() {
+  static std::mt19937_64 random{std::random_device{}()};
+  std::string code = "T";
+  for (int i = 0; i < 8; ++i) code += static_cast<char>('A' + random() % 26);
+  return code;
+}
+
+inline std::string fresh_key() { return "test-" + wallet::generate_idempotency_key(); }
+
+// A Store and Ledger on the test database, migrated.
+struct Fixture {
+  wallet::Config config;
+  wallet::Store store{conninfo()};
+  wallet::Ledger ledger{store, config};
+  pqxx::connection admin{conninfo()};  // for direct SQL checks, as the superuser
+
+  Fixture() { REQUIRE(ledger.migrate().ok()); }
+
+  std::string asset(int scale = 2) {
+    std::string code = fresh_asset_code();
+    REQUIRE(ledger.asset_add(code, scale, "test asset", "tester").ok());
+    return code;
+  }
+
+  void wallet(const std::string& user, const std::string& asset) {
+    auto result = ledger.wallet_create(user, asset, "tester");
+    REQUIRE_MESSAGE(result.ok(), result.status().message());
+  }
+
+  wallet::Result<wallet::Movement> move(wallet::Operation op, const std::string& user, const std::string& asset,
+                                        const std::string& amount, const std::string& key = "",
+                                        const std::string& to = "", const std::string& kind = "") {
+    wallet::MovementInput in;
+    in.operation = op;
+    in.user = user;
+    in.to_user = to;
+    in.asset = asset;
+    in.amount = amount;
+    in.kind = kind;
+    in.idempotency_key = key;
+    in.actor = "tester";
+    return ledger.move(in);
+  }
+
+  wallet::Movement deposit(const std::string& user, const std::string& asset, const std::string& amount) {
+    auto result = move(wallet::Operation::deposit, user, asset, amount, fresh_key());
+    REQUIRE_MESSAGE(result.ok(), result.status().message());
+    REQUIRE(result->status == "posted");
+    return *result;
+  }
+
+  int64_t scalar(const std::string& query) {
+    pqxx::nontransaction tx(admin);
+    auto row = tx.exec1(query);
+    return row[0].is_null() ? 0 : row[0].as<int64_t>();
+  }
+
+  int64_t balance_minor(const std::string& user, const std::string& asset) {
+    return scalar("SELECT coalesce(sum(balance), 0) FROM wallets WHERE user_id = " + admin.quote(user) +
+                  " AND asset = " + admin.quote(asset));
+  }
+
+  int64_t entry_count(const std::string& asset) {
+    return scalar("SELECT count(*) FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id WHERE w.asset = " +
+                  admin.quote(asset));
+  }
+
+  // The ledger invariants for one asset: entries sum to zero, stored
+  // balances equal the entries, each wallet's versions and running
+  // balances continue, and every hash chains to the previous one.
+  void check_invariants(const std::string& asset) {
+    const std::string a = admin.quote(asset);
+    CHECK(scalar("SELECT coalesce(sum(e.amount), 0) FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id "
+                 "WHERE w.asset = " + a) == 0);
+    CHECK(scalar("SELECT count(*) FROM wallets w WHERE w.asset = " + a +
+                 " AND w.balance <> (SELECT coalesce(sum(amount), 0) FROM ledger_entries WHERE wallet_id = w.id)") == 0);
+    CHECK(scalar("SELECT count(*) FROM wallets WHERE asset = " + a + " AND NOT is_system AND balance - reserved < 0") == 0);
+    CHECK(scalar("SELECT count(*) FROM (SELECT e.*, lag(e.hash, 1, '\\x'::bytea) OVER w AS prev_hash, "
+                 " lag(e.balance_after, 1, 0::bigint) OVER w AS prev_after, row_number() OVER w AS n "
+                 " FROM ledger_entries e JOIN wallets ww ON ww.id = e.wallet_id WHERE ww.asset = " + a +
+                 " WINDOW w AS (PARTITION BY e.wallet_id ORDER BY e.version)) x "
+                 "WHERE x.version <> x.n OR x.balance_before <> x.prev_after "
+                 " OR x.hash <> wallet_entry_hash(x.prev_hash, x.wallet_id, x.version, x.transaction_id, "
+                 "   x.amount, x.balance_before, x.balance_after)") == 0);
+    CHECK(scalar("SELECT count(*) FROM transactions t WHERE t.asset = " + a + " AND t.status = 'posted' AND "
+                 "(SELECT count(*) FROM ledger_entries e WHERE e.transaction_id = t.id) <> 2") == 0);
+    CHECK(scalar("SELECT count(*) FROM transactions t WHERE t.asset = " + a + " AND t.status <> 'posted' AND "
+                 "EXISTS (SELECT 1 FROM ledger_entries e WHERE e.transaction_id = t.id)") == 0);
+  }
+};
+
+}  // namespace test
