@@ -1,0 +1,64 @@
+# Shared helpers for the end-to-end tests: they run the walletctl binary as
+# an operator would, against the private PostgreSQL (PG* and
+# WALLETCTL_DATABASE come from scripts/test), and check stdout, stderr and
+# exit codes. Source this file; it sets -euo pipefail.
+set -euo pipefail
+
+: "${WALLETCTL:?set WALLETCTL to the walletctl binary}"
+: "${WALLETCTL_DATABASE:?set WALLETCTL_DATABASE (scripts/test does)}"
+export WALLETCTL_CONFIG=/dev/null/none  # never read a developer's config file...
+unset WALLETCTL_CONFIG                  # ...and none is set: HOME points nowhere below
+export HOME="${TMPDIR:-/tmp}/walletctl-e2e-home-$$"
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+checks=0
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { checks=$((checks + 1)); }
+
+# run CODE ARGS...: runs walletctl, stores stdout in $out and stderr in $err,
+# and fails unless it exited with CODE.
+run() {
+  local want=$1; shift
+  set +e
+  "$WALLETCTL" "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  set -e
+  out="$(cat "$tmp/out")"
+  err="$(cat "$tmp/err")"
+  [ "$rc" -eq "$want" ] || fail "walletctl $* exited $rc, expected $want; stderr: $err; stdout: $out"
+  pass
+}
+
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() {
+  [ "$2" == "$3" ] || fail "$1: got '$2', expected '$3'"
+  pass
+}
+
+# expect_contains WHAT HAYSTACK NEEDLE
+expect_contains() {
+  [[ "$2" == *"$3"* ]] || fail "$1: '$2' does not contain '$3'"
+  pass
+}
+
+# A fresh asset code for this test run: tests never share data.
+fresh_asset() { echo "E$(tr -dc 'A-Z' </dev/urandom | head -c 8)"; }
+
+sql() { psql -X -Atq -v ON_ERROR_STOP=1 -c "$1"; }
+
+# The ledger invariants of one asset (see tests/integration/support.hpp).
+check_ledger() {
+  local a=$1
+  expect_eq "entries of $a sum to zero" \
+    "$(sql "select coalesce(sum(e.amount),0) from ledger_entries e join wallets w on w.id=e.wallet_id where w.asset='$a'")" 0
+  expect_eq "stored balances of $a equal their entries" \
+    "$(sql "select count(*) from wallets w where w.asset='$a' and w.balance <> (select coalesce(sum(amount),0) from ledger_entries where wallet_id=w.id)")" 0
+  expect_eq "no user wallet of $a ever went below zero" \
+    "$(sql "select count(*) from ledger_entries e join wallets w on w.id=e.wallet_id where w.asset='$a' and not w.is_system and e.balance_after < 0")" 0
+  expect_eq "posted transactions of $a have two entries" \
+    "$(sql "select count(*) from transactions t where t.asset='$a' and t.status='posted' and (select count(*) from ledger_entries where transaction_id=t.id) <> 2")" 0
+}
+
+finish() { echo "ok: $checks checks"; }
