@@ -63,15 +63,19 @@ std::string format_amount(int64_t minor, int scale) {
   assert(scale >= 0 && scale <= kScaleMax);
   const bool negative = minor < 0;
   // Work in unsigned so that INT64_MIN formats without overflow.
-  uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
-  std::string digits = std::to_string(magnitude);
-  if (scale > 0) {
-    if (digits.size() <= static_cast<std::size_t>(scale)) {
-      digits.insert(0, static_cast<std::size_t>(scale) + 1 - digits.size(), '0');
-    }
-    digits.insert(digits.size() - static_cast<std::size_t>(scale), ".");
+  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
+  const std::string digits = std::to_string(magnitude);
+  const auto decimals = static_cast<std::size_t>(scale);
+  // Left-pad so there is at least one digit before the point.
+  const std::size_t padding = digits.size() <= decimals ? decimals + 1 - digits.size() : 0;
+  const std::string padded = std::string(padding, '0') + digits;
+  std::string text = negative ? "-" : "";
+  text += padded.substr(0, padded.size() - decimals);
+  if (decimals > 0) {
+    text += '.';
+    text += padded.substr(padded.size() - decimals);
   }
-  return negative ? "-" + digits : digits;
+  return text;
 }
 
 Result<int64_t> checked_add(int64_t a, int64_t b) {
