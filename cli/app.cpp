@@ -63,6 +63,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_admin_commands(app, commands);
   register_money_commands(app, commands);
   register_query_commands(app, commands);
+  register_reconcile_commands(app, commands);
 
   Format format = Format::table;
   try {
@@ -112,7 +113,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       return exit_code(result.status.code());
     }
     render(result.output, format, out);
-    return 0;
+    return result.output.exit_code;
   }
   render_error(Status::Invalid("no command given; see walletctl --help"), format, nullptr, out, err);
   return exit_code(Code::invalid);

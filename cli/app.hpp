@@ -54,6 +54,7 @@ using Commands = std::vector<std::pair<CLI::App*, Action>>;
 void register_admin_commands(CLI::App& app, Commands& commands);
 void register_money_commands(CLI::App& app, Commands& commands);
 void register_query_commands(CLI::App& app, Commands& commands);
+void register_reconcile_commands(CLI::App& app, Commands& commands);
 
 // Runs walletctl with these arguments; returns the process exit code.
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,

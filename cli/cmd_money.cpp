@@ -13,12 +13,19 @@ const std::vector<std::string> kMovementColumns = {
 CommandResult movement_result(Result<Movement> result, const Context& c) {
   if (!result.ok()) return CommandResult(result.status());
   const Movement& m = result.value();
-  if (m.status == "failed") {
-    return CommandResult(failure_status(m), {{"transaction_id", m.transaction_id},
-                                             {"idempotency_key", m.idempotency_key},
-                                             {"replayed", m.replayed}});
+  if (Status outcome = movement_outcome(m); !outcome.ok()) {
+    return CommandResult(outcome, {{"transaction_id", m.transaction_id},
+                                   {"idempotency_key", m.idempotency_key},
+                                   {"status", m.status},
+                                   {"replayed", m.replayed}});
   }
   Output output = single_output(to_json(m), kMovementColumns);
+  if (m.status == "pending" && !c.quiet) {
+    output.notes.push_back(m.expires_at ? "note: held until " + *m.expires_at + "; complete it with: walletctl post " +
+                                              std::to_string(m.transaction_id) + " (or release it: walletctl void " +
+                                              std::to_string(m.transaction_id) + ")"
+                                        : "note: waiting for settlement; walletctl retry (or walletd) tries again");
+  }
   if (m.key_generated && !c.quiet) {
     output.notes.push_back("note: no --key given, so this movement got the key " + m.idempotency_key +
                            "; to retry it safely, re-run with --key " + m.idempotency_key);
@@ -39,6 +46,15 @@ void add_common(CLI::App* command, MovementInput& input, bool with_kind) {
   command->add_option("--key", input.idempotency_key,
                       "idempotency key (1-128 printable characters); generated and printed if omitted");
   command->add_option("--memo", input.memo, "free text, at most 500 bytes");
+  command->add_flag("--pending", input.pending, "only reserve the amount (a hold); complete it with post, release it with void");
+  command->add_option_function<std::string>(
+      "--timeout",
+      [&input](const std::string& text) {
+        auto parsed = parse_duration(text);
+        if (!parsed.ok()) throw CLI::ValidationError("--timeout", parsed.status().message());
+        input.timeout = *parsed;
+      },
+      "with --pending: expiry of the hold, e.g. 30m, 24h (default [holds] timeout)");
 }
 
 }  // namespace
@@ -71,6 +87,36 @@ void register_money_commands(CLI::App& app, Commands& commands) {
       return movement_result(c.ledger->move(in), c);
     });
   }
+
+  // post / void / reverse
+  auto post_id = std::make_shared<std::string>();
+  auto post_amount = std::make_shared<std::string>();
+  auto* post = app.add_subcommand("post", "complete a pending transaction (a hold), all of it or part");
+  post->add_option("TXN", *post_id, "transaction id")->required();
+  post->add_option("--amount", *post_amount, "amount to move, at most the held amount (default: all); the rest is released");
+  commands.emplace_back(post, [post_id, post_amount](Context& c) -> CommandResult {
+    return movement_result(c.ledger->post(*post_id, *post_amount, c.actor), c);
+  });
+
+  auto void_id = std::make_shared<std::string>();
+  auto void_reason = std::make_shared<std::string>();
+  auto* void_command = app.add_subcommand("void", "release a pending transaction (a hold)");
+  void_command->add_option("TXN", *void_id, "transaction id")->required();
+  void_command->add_option("--reason", *void_reason, "why, recorded as the transaction's last error (at most 500 bytes)");
+  commands.emplace_back(void_command, [void_id, void_reason](Context& c) -> CommandResult {
+    auto result = c.ledger->void_transaction(*void_id, *void_reason, c.actor);
+    if (!result.ok()) return CommandResult(result.status());
+    return CommandResult(single_output(to_json(*result), kMovementColumns));
+  });
+
+  auto reverse_id = std::make_shared<std::string>();
+  auto reverse_key = std::make_shared<std::string>();
+  auto* reverse = app.add_subcommand("reverse", "undo a posted transaction with a compensating one (at most once)");
+  reverse->add_option("TXN", *reverse_id, "transaction id")->required();
+  reverse->add_option("--key", *reverse_key, "idempotency key of the reversal; generated and printed if omitted");
+  commands.emplace_back(reverse, [reverse_id, reverse_key](Context& c) -> CommandResult {
+    return movement_result(c.ledger->reverse(*reverse_id, *reverse_key, c.actor), c);
+  });
 }
 
 }  // namespace wallet::cli

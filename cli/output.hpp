@@ -19,6 +19,7 @@ struct Output {
   std::vector<std::string> columns;  // keys of rows shown by table and csv
   bool single = false;               // table: one object as "key: value" lines
   std::vector<std::string> notes;    // table only: lines printed after the rows
+  int exit_code = 0;                 // findings (reconcile, retry) exit non-zero with output
 };
 
 // An Output of one object shown with the given columns.

@@ -4,7 +4,10 @@
 #include <random>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "core/amount.hpp"
+#include "core/shapes.hpp"
 #include "core/validate.hpp"
 
 namespace wallet {
@@ -91,6 +94,36 @@ Result<int64_t> parse_id(const std::string& text, const std::string& what) {
   return value;
 }
 
+Ledger::Ledger(Store& store, const Config& config) : store_(store), config_(config) {
+  if (!config_.settlement_command.empty()) {
+    settlement_ = [this](const TransactionDetail& detail) { return settle_with_command(detail); };
+  }
+}
+
+Status movement_outcome(const Movement& m) {
+  if (m.status == "failed") return failure_status(m);
+  if (m.status == "voided") {
+    return Status::Conflict("withdrawal " + std::to_string(m.transaction_id) + " was rejected: " + m.error_message);
+  }
+  return Status::Ok();
+}
+
+SettlementOutcome Ledger::settle_with_command(const TransactionDetail& detail) const {
+  nlohmann::json input = to_json(detail.movement);
+  input.erase("key_generated");
+  input["user"] = detail.movement.from_user;
+  input["attempts"] = detail.attempts;
+  auto run = run_command(config_.settlement_command, input.dump(), config_.settlement_timeout);
+  if (!run.ok()) return {SettlementDecision::retry, run.status().message()};
+  SettlementOutcome outcome = classify(*run);
+  spdlog::info("settlement of transaction {}: {} ({})", detail.movement.transaction_id,
+               outcome.decision == SettlementDecision::confirmed  ? "confirmed"
+               : outcome.decision == SettlementDecision::rejected ? "rejected"
+                                                                  : "retry later",
+               outcome.reason.empty() ? "no output" : outcome.reason);
+  return outcome;
+}
+
 Result<Asset> Ledger::asset_add(const std::string& code, int scale, const std::string& name,
                                 const std::string& actor) {
   Status s = first_error({validate_asset_code(code), validate_memo(name, "name")});
@@ -165,6 +198,15 @@ Result<MovementRequest> Ledger::prepare(const MovementInput& in) {
   r.actor = in.actor;
   r.fingerprint = fingerprint_of(r);
   r.arguments_json = arguments_of(in, r.idempotency_key);
+  if (r.kind == "withdraw" && settlement_) {
+    // Money leaving the system waits for the settlement command's answer.
+    // (After the fingerprint: configuring a command does not change what
+    // the request is.)
+    r.pending = true;
+    r.settle = true;
+    constexpr Milliseconds kLeaseMargin{30'000};
+    r.settle_lease = config_.settlement_timeout + kLeaseMargin;
+  }
   return r;
 }
 
@@ -181,7 +223,21 @@ Result<Movement> Ledger::move(const MovementInput& input) {
   if (!movement.ok() && movement.status().code() != Code::temporary) {
     store_.audit_failure(input.actor, request->kind, request->arguments_json, movement.status());
   }
-  return movement;
+  if (!movement.ok() || !request->settle || movement->status != "pending" || movement->replayed) return movement;
+  // The first settlement attempt, right away. If it does not decide, the
+  // withdrawal stays pending and retry (or walletd's worker) goes on.
+  auto driven = store_.drive_pending(movement->transaction_id, &settlement_, input.actor);
+  if (!driven.ok()) {
+    spdlog::warn("withdrawal {} is pending; its first settlement attempt failed: {}", movement->transaction_id,
+                 driven.status().message());
+    return movement;
+  }
+  auto after = store_.transaction(movement->transaction_id);
+  if (!after.ok()) return movement;
+  Movement final_movement = after->movement;
+  final_movement.key_generated = movement->key_generated;
+  if (final_movement.status == "voided") final_movement.error_message = after->last_error.value_or("");
+  return final_movement;
 }
 
 Result<TransactionDetail> Ledger::transaction(const std::string& id_text) {
@@ -210,6 +266,60 @@ Result<HistoryPage> Ledger::history(HistoryQuery q, const std::string& cursor_te
     q.cursor = *cursor;
   }
   return store_.history(q);
+}
+
+Result<Movement> Ledger::post(const std::string& id_text, const std::string& amount_text,
+                              const std::string& actor) {
+  auto id = parse_id(id_text, "transaction id");
+  if (!id.ok()) return id.status();
+  std::optional<int64_t> amount;
+  nlohmann::json args = {{"transaction", *id}};
+  if (!amount_text.empty()) {
+    auto detail = store_.transaction(*id);
+    if (!detail.ok()) return detail.status();
+    auto parsed = parse_amount(amount_text, detail->movement.scale);
+    if (!parsed.ok()) return parsed.status();
+    amount = *parsed;
+    args["amount"] = amount_text;
+  }
+  auto result = store_.post(*id, amount, actor, args.dump());
+  if (!result.ok() && result.status().code() != Code::temporary) {
+    store_.audit_failure(actor, "post", args.dump(), result.status());
+  }
+  return result;
+}
+
+Result<Movement> Ledger::void_transaction(const std::string& id_text, const std::string& reason,
+                                          const std::string& actor) {
+  auto id = parse_id(id_text, "transaction id");
+  if (!id.ok()) return id.status();
+  Status s = validate_memo(reason, "reason");
+  if (!s.ok()) return s;
+  nlohmann::json args = {{"transaction", *id}};
+  if (!reason.empty()) args["reason"] = reason;
+  auto result = store_.void_transaction(*id, reason.empty() ? "voided by " + actor : reason, actor, args.dump());
+  if (!result.ok() && result.status().code() != Code::temporary) {
+    store_.audit_failure(actor, "void", args.dump(), result.status());
+  }
+  return result;
+}
+
+Result<Movement> Ledger::reverse(const std::string& id_text, const std::string& key, const std::string& actor) {
+  auto id = parse_id(id_text, "transaction id");
+  if (!id.ok()) return id.status();
+  if (!key.empty()) {
+    Status s = validate_idempotency_key(key);
+    if (!s.ok()) return s;
+  }
+  const bool generated = key.empty();
+  const std::string idempotency_key = generated ? generate_idempotency_key() : key;
+  nlohmann::json args = {{"transaction", *id}, {"key", idempotency_key}};
+  auto result = store_.reverse(*id, idempotency_key, actor, args.dump());
+  if (!result.ok() && result.status().code() != Code::temporary) {
+    store_.audit_failure(actor, "reverse", args.dump(), result.status());
+  }
+  if (result.ok()) result->key_generated = generated;
+  return result;
 }
 
 Result<std::vector<AuditRow>> Ledger::audit(const AuditQuery& q) {

@@ -18,7 +18,9 @@ namespace wallet {
 
 class Ledger {
  public:
-  Ledger(Store& store, const Config& config) : store_(store), config_(config) {}
+  Ledger(Store& store, const Config& config);
+  Ledger(const Ledger&) = delete;  // settlement_ refers to this object
+  Ledger& operator=(const Ledger&) = delete;
 
   Result<std::vector<MigrationState>> migrate() { return store_.migrate(); }
   Result<std::vector<MigrationState>> migration_status() { return store_.migration_status(); }
@@ -40,11 +42,24 @@ class Ledger {
   Result<HistoryPage> history(HistoryQuery query, const std::string& cursor_text);
   Result<std::vector<AuditRow>> audit(const AuditQuery& query);
 
+  // Two-phase transfers: complete (all or part of) a hold, release it, or
+  // reverse a posted transaction (with its own idempotency key).
+  Result<Movement> post(const std::string& id_text, const std::string& amount_text, const std::string& actor);
+  Result<Movement> void_transaction(const std::string& id_text, const std::string& reason,
+                                    const std::string& actor);
+  Result<Movement> reverse(const std::string& id_text, const std::string& key, const std::string& actor);
+
+  // Runs the configured settlement command for a pending withdrawal;
+  // nullptr when no [settlement] command is configured.
+  const Store::SettlementHandler* settlement() const { return settlement_ ? &settlement_ : nullptr; }
+
  private:
   Result<MovementRequest> prepare(const MovementInput& input);
+  SettlementOutcome settle_with_command(const TransactionDetail& detail) const;
 
   Store& store_;
   const Config& config_;
+  Store::SettlementHandler settlement_;
 };
 
 // Pure helpers, exposed for unit tests.
@@ -64,6 +79,10 @@ std::string fingerprint_of(const MovementRequest& request);
 
 // A fresh random idempotency key ("wk-" + 32 hex digits).
 std::string generate_idempotency_key();
+
+// The Status a movement request reports for a movement that did not go
+// through: failed (insufficient funds) or voided by settlement. Ok otherwise.
+Status movement_outcome(const Movement& movement);
 
 // A positive transaction id or cursor; Invalid otherwise.
 Result<int64_t> parse_id(const std::string& text, const std::string& what);

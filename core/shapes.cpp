@@ -46,6 +46,8 @@ nlohmann::json to_json(const Movement& m) {
                       {"memo", m.memo},
                       {"created_at", m.created_at},
                       {"expires_at", optional_json(m.expires_at)},
+                      {"posted_amount", m.posted_amount ? nlohmann::json(format_amount(*m.posted_amount, m.scale))
+                                                        : nlohmann::json(nullptr)},
                       {"replayed", m.replayed}};
   if (m.key_generated) j["key_generated"] = true;
   return j;
@@ -58,9 +60,7 @@ nlohmann::json to_json(const TransactionDetail& d) {
   j["attempts"] = d.attempts;
   j["next_attempt_at"] = optional_json(d.next_attempt_at);
   j["last_error"] = optional_json(d.last_error);
-  j["posted_amount"] = d.posted_amount
-                           ? nlohmann::json(format_amount(*d.posted_amount, d.movement.scale))
-                           : nlohmann::json(nullptr);
+  j["settlement"] = d.settle;
   j["reverses"] = d.reverses_id ? nlohmann::json(*d.reverses_id) : nlohmann::json(nullptr);
   j["entries"] = nlohmann::json::array();
   for (const auto& e : d.entries) {

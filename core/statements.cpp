@@ -6,7 +6,7 @@ namespace wallet::sql {
 #define WALLET_MOVEMENT_COLUMNS                                                          \
   "transaction_id, idempotency_key, status, kind, asset, scale, amount, from_user, "    \
   "to_user, memo, wallet_rfc3339(created_at), wallet_rfc3339(expires_at), replayed, "  \
-  "error_code, error_message"
+  "error_code, error_message, posted_amount"
 
 const Statement kStatements[] = {
     {"asset_scale", "SELECT scale FROM assets WHERE code = $1"},
@@ -28,12 +28,32 @@ const Statement kStatements[] = {
      "GROUP BY w.user_id, w.asset, a.scale ORDER BY w.asset"},
     {"move",
      "SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_move($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-     "$10::bigint * interval '1 millisecond', $11, $12::jsonb)"},
+     "$10::bigint * interval '1 millisecond', $11, $12::jsonb, $13, NULL, "
+     "$14::bigint * interval '1 millisecond')"},
     {"transaction",
      "WITH m AS (SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_movement_of($1, false) "
      "WHERE transaction_id IS NOT NULL) "
      "SELECT m.*, wallet_rfc3339(t.updated_at), t.attempts, wallet_rfc3339(t.next_attempt_at), "
-     "t.last_error, t.posted_amount, t.reverses_id FROM m JOIN transactions t ON t.id = m.transaction_id"},
+     "t.last_error, t.reverses_id, t.settle FROM m JOIN transactions t ON t.id = m.transaction_id"},
+    {"post", "SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_post($1, $2, $3, $4::jsonb)"},
+    {"void", "SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_void($1, $2, $3, $4::jsonb)"},
+    {"reverse", "SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_reverse($1, $2, $3, $4::jsonb)"},
+    {"settlement_deferred",
+     "SELECT " WALLET_MOVEMENT_COLUMNS
+     " FROM wallet_settlement_deferred($1, $2, $3::bigint * interval '1 millisecond', $4)"},
+    {"settlement_attempted", "SELECT wallet_settlement_attempted($1)"},
+    // Claims one pending transaction for this process: other retry runs
+    // and walletd workers skip it while we hold the lock.
+    {"claim_transaction",
+     "SELECT id, settle FROM transactions WHERE id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED"},
+    {"claim_due",
+     "SELECT id, settle FROM transactions WHERE status = 'pending' "
+     "AND ((settle AND $1 AND next_attempt_at <= now()) OR (NOT settle AND expires_at <= now())) "
+     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"},
+    {"due",
+     "SELECT id, settle FROM transactions WHERE status = 'pending' "
+     "AND ((settle AND $1 AND next_attempt_at <= now()) OR (NOT settle AND expires_at <= now())) "
+     "ORDER BY id LIMIT $2"},
     {"entries",
      "SELECT e.id, w.user_id, e.wallet_id, e.amount, e.version, e.balance_before, e.balance_after, "
      "encode(e.hash, 'hex'), wallet_rfc3339(e.created_at) "
@@ -70,6 +90,108 @@ const Statement kStatements[] = {
     {"audit_failure",
      "INSERT INTO audit_log(actor, action, arguments, outcome, message) "
      "VALUES ($1, $2, $3::jsonb, $4, $5)"},
+    // ---- reconciliation (store_reconcile.cpp) ----
+    {"reconcile_lock", "SELECT pg_advisory_xact_lock(727411002)"},
+    {"reconcile_bounds", "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM wallets"},
+    // Verifies the entries of wallets [$1, $2) that moved since the
+    // checkpoint (all of them when $3, a full run): each entry continues the
+    // previous one (version, balance before/after) and its hash chains to
+    // the previous hash; the stored balance, version and last hash equal the
+    // chain's end. Returns the wallets that fail, then one row per asset
+    // with the sum and count of the entries verified.
+    {"reconcile_chunk",
+     "WITH base AS ("
+     " SELECT w.id, w.user_id, w.asset, w.balance, w.version, w.last_hash,"
+     "  CASE WHEN $3 THEN 0 ELSE coalesce(r.version, 0) END AS v0,"
+     "  CASE WHEN $3 THEN 0 ELSE coalesce(r.balance, 0) END AS b0,"
+     "  CASE WHEN $3 THEN '\\x'::bytea ELSE coalesce(r.hash, '\\x'::bytea) END AS h0"
+     " FROM wallets w LEFT JOIN reconcile_wallets r ON r.wallet_id = w.id WHERE w.id >= $1 AND w.id < $2), "
+     "moved AS MATERIALIZED (SELECT * FROM base WHERE $3 OR version <> v0 OR balance <> b0 OR last_hash <> h0), "
+     "chain AS ("
+     " SELECT e.wallet_id, e.amount, e.version,"
+     "  (e.version = lag(e.version, 1, m.v0) OVER w + 1"
+     "   AND e.balance_before = lag(e.balance_after, 1, m.b0) OVER w"
+     "   AND e.balance_after = e.balance_before + e.amount) AS linked,"
+     "  e.hash = wallet_entry_hash(lag(e.hash, 1, m.h0) OVER w, e.wallet_id, e.version, e.transaction_id,"
+     "   e.amount, e.balance_before, e.balance_after) AS hashed"
+     " FROM moved m JOIN ledger_entries e ON e.wallet_id = m.id AND e.version > m.v0"
+     " WINDOW w AS (PARTITION BY e.wallet_id ORDER BY e.version)), "
+     "per_wallet AS ("
+     " SELECT wallet_id, sum(amount) AS moved_sum, count(*) AS n, max(version) AS last_version,"
+     "  min(version) FILTER (WHERE NOT linked) AS unlinked, min(version) FILTER (WHERE NOT hashed) AS unhashed"
+     " FROM chain GROUP BY wallet_id), "
+     "checked AS MATERIALIZED ("
+     " SELECT m.*, coalesce(p.moved_sum, 0) AS moved_sum, coalesce(p.n, 0) AS n,"
+     "  coalesce(p.last_version, m.v0) AS last_version, p.unlinked, p.unhashed,"
+     "  (m.version = 0 AND m.last_hash = '\\x'::bytea) OR m.last_hash ="
+     "   (SELECT hash FROM ledger_entries WHERE wallet_id = m.id AND version = m.version) AS head_ok"
+     " FROM moved m LEFT JOIN per_wallet p ON p.wallet_id = m.id) "
+     "SELECT 'wallet', c.id, c.user_id, c.asset, c.balance::text, (c.b0 + c.moved_sum)::text,"
+     " c.version, c.last_version, c.n, c.unlinked, c.unhashed, coalesce(c.head_ok, false), c.v0 "
+     "FROM checked c WHERE c.balance <> c.b0 + c.moved_sum OR c.version <> c.last_version"
+     " OR c.n <> c.version - c.v0 OR c.unlinked IS NOT NULL OR c.unhashed IS NOT NULL OR NOT coalesce(c.head_ok, false) "
+     "UNION ALL "
+     "SELECT 'asset', NULL, NULL, c.asset, NULL, sum(c.moved_sum)::text, count(*), NULL, sum(c.n), NULL, NULL, NULL, NULL "
+     "FROM checked c GROUP BY c.asset"},
+    // The transactions of the entries verified incrementally in [$1, $2):
+    // each must be posted with exactly two entries, -posted on its debit
+    // wallet and +posted on its credit wallet. Problems first, then a row
+    // with id NULL whose n is the number checked.
+    {"reconcile_transactions",
+     "WITH fresh AS MATERIALIZED ("
+     " SELECT DISTINCT e.transaction_id AS id FROM wallets w"
+     " LEFT JOIN reconcile_wallets r ON r.wallet_id = w.id"
+     " JOIN ledger_entries e ON e.wallet_id = w.id AND e.version > coalesce(r.version, 0)"
+     " WHERE w.id >= $1 AND w.id < $2), "
+     "checked AS ("
+     " SELECT t.id, t.asset, t.status, count(e.id) AS n, coalesce(sum(e.amount), 0) AS total,"
+     "  count(e.id) FILTER (WHERE (e.wallet_id = t.debit_wallet_id AND e.amount = -t.posted_amount)"
+     "   OR (e.wallet_id = t.credit_wallet_id AND e.amount = t.posted_amount)) AS matching"
+     " FROM fresh f JOIN transactions t ON t.id = f.id LEFT JOIN ledger_entries e ON e.transaction_id = t.id"
+     " GROUP BY t.id, t.asset, t.status) "
+     "SELECT id, asset, status, n, total::text, matching FROM checked"
+     " WHERE status <> 'posted' OR n <> 2 OR total <> 0 OR matching <> 2 "
+     "UNION ALL SELECT NULL, NULL, NULL, (SELECT count(*) FROM fresh), NULL, NULL"},
+    // Full run: every wallet's balance and version against its posted
+    // transactions (so every posted transaction has its entries, and no
+    // other transaction has any). Problems first, then the number of posted
+    // transactions (id NULL).
+    {"reconcile_transactions_full",
+     "WITH moves AS ("
+     " SELECT debit_wallet_id AS wallet_id, -posted_amount AS amount FROM transactions WHERE status = 'posted'"
+     " UNION ALL SELECT credit_wallet_id, posted_amount FROM transactions WHERE status = 'posted'), "
+     "per_wallet AS (SELECT wallet_id, sum(amount) AS total, count(*) AS n FROM moves GROUP BY wallet_id) "
+     "SELECT w.id, w.user_id, w.asset, w.balance::text, coalesce(p.total, 0)::text, w.version, coalesce(p.n, 0) "
+     "FROM wallets w LEFT JOIN per_wallet p ON p.wallet_id = w.id "
+     "WHERE w.balance <> coalesce(p.total, 0) OR w.version <> coalesce(p.n, 0) "
+     "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM transactions WHERE status = 'posted')"},
+    {"reconcile_reserved",
+     "WITH p AS (SELECT debit_wallet_id AS wallet_id, sum(amount) AS total FROM transactions"
+     " WHERE status = 'pending' GROUP BY 1) "
+     "SELECT w.id, w.user_id, w.asset, w.reserved::text, coalesce(p.total, 0)::text "
+     "FROM wallets w LEFT JOIN p ON p.wallet_id = w.id WHERE w.reserved <> coalesce(p.total, 0)"},
+    {"reconcile_assets",
+     "SELECT a.code, a.scale, coalesce(r.entry_sum, 0)::text FROM assets a "
+     "LEFT JOIN reconcile_assets r ON r.asset = a.code ORDER BY a.code"},
+    {"reconcile_save_wallets",
+     "INSERT INTO reconcile_wallets(wallet_id, version, balance, hash) "
+     "SELECT w.id, w.version, w.balance, w.last_hash FROM wallets w "
+     "LEFT JOIN reconcile_wallets r ON r.wallet_id = w.id "
+     "WHERE r.wallet_id IS NULL OR r.version <> w.version OR r.balance <> w.balance OR r.hash <> w.last_hash "
+     "ON CONFLICT (wallet_id) DO UPDATE SET version = EXCLUDED.version, balance = EXCLUDED.balance, "
+     "hash = EXCLUDED.hash"},
+    {"reconcile_save_asset",
+     "INSERT INTO reconcile_assets(asset, entry_sum) VALUES ($1, $2::numeric) "
+     "ON CONFLICT (asset) DO UPDATE SET entry_sum = EXCLUDED.entry_sum"},
+    {"reconcile_record",
+     "INSERT INTO reconcile_runs(full_run, entries, drift, stuck) VALUES ($1, $2, $3, $4)"},
+    {"stuck",
+     "SELECT t.id, t.kind, t.asset, extract(epoch FROM now() - t.created_at)::bigint, t.attempts, t.last_error,"
+     " CASE WHEN t.expires_at <= now() THEN 'hold expired at ' || wallet_rfc3339(t.expires_at)"
+     "  WHEN t.next_attempt_at <= now() THEN 'settlement attempt due since ' || wallet_rfc3339(t.next_attempt_at)"
+     "  ELSE 'pending since ' || wallet_rfc3339(t.created_at) END "
+     "FROM transactions t WHERE t.status = 'pending' AND (t.expires_at <= now() OR t.next_attempt_at <= now()"
+     " OR t.created_at <= now() - $1::bigint * interval '1 millisecond') ORDER BY t.id LIMIT 1000"},
 };
 const std::size_t kStatementCount = sizeof kStatements / sizeof kStatements[0];
 

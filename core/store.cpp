@@ -78,6 +78,7 @@ Movement movement_of(const pqxx::row& row) {
   m.replayed = row[12].as<bool>();
   m.error_code = row[13].is_null() ? "" : row[13].as<std::string>();
   m.error_message = row[14].is_null() ? "" : row[14].as<std::string>();
+  m.posted_amount = optional_int(row[15]);
   return m;
 }
 
@@ -90,6 +91,27 @@ Wallet wallet_of(const pqxx::row& row) {
   return Wallet{row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
                 row[3].as<int>(),     row[4].as<int64_t>(),     row[5].as<int64_t>(),
                 row[6].as<std::string>()};
+}
+
+// The transaction `id` with its entries, read inside `tx`; nullopt if absent.
+std::optional<TransactionDetail> read_detail(pqxx::transaction_base& tx, int64_t id) {
+  auto rows = tx.exec_prepared("transaction", id);
+  if (rows.empty()) return std::nullopt;
+  const auto& row = rows[0];
+  TransactionDetail d;
+  d.movement = movement_of(row);
+  d.updated_at = row[16].as<std::string>();
+  d.attempts = row[17].as<int>();
+  d.next_attempt_at = optional_text(row[18]);
+  d.last_error = optional_text(row[19]);
+  d.reverses_id = optional_int(row[20]);
+  d.settle = row[21].as<bool>();
+  for (const auto& e : tx.exec_prepared("entries", id)) {
+    d.entries.push_back({e[0].as<int64_t>(), e[1].as<std::string>(), e[2].as<int64_t>(), e[3].as<int64_t>(),
+                         e[4].as<int64_t>(), e[5].as<int64_t>(), e[6].as<int64_t>(), e[7].as<std::string>(),
+                         e[8].as<std::string>()});
+  }
+  return d;
 }
 
 }  // namespace
@@ -300,7 +322,7 @@ Result<Movement> Store::move(const MovementRequest& r) {
     movement = movement_of(tx.exec_prepared1(
         "move", r.idempotency_key, r.fingerprint, r.kind, r.from_user, r.to_user, r.asset,
         r.amount, r.memo, r.pending, static_cast<int64_t>(r.timeout.count()), r.actor,
-        r.arguments_json));
+        r.arguments_json, r.settle, static_cast<int64_t>(r.settle_lease.count())));
   });
   if (!status.ok()) return status;
   movement->key_generated = r.key_generated;
@@ -311,30 +333,123 @@ Result<TransactionDetail> Store::transaction(int64_t id) {
   std::optional<TransactionDetail> detail;
   Status status = run("show", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    auto rows = tx.exec_prepared("transaction", id);
-    if (rows.empty()) {
-      detail.reset();
-      return;
-    }
-    const auto& row = rows[0];
-    TransactionDetail d;
-    d.movement = movement_of(row);
-    d.updated_at = row[15].as<std::string>();
-    d.attempts = row[16].as<int>();
-    d.next_attempt_at = optional_text(row[17]);
-    d.last_error = optional_text(row[18]);
-    d.posted_amount = optional_int(row[19]);
-    d.reverses_id = optional_int(row[20]);
-    for (const auto& e : tx.exec_prepared("entries", id)) {
-      d.entries.push_back({e[0].as<int64_t>(), e[1].as<std::string>(), e[2].as<int64_t>(),
-                           e[3].as<int64_t>(), e[4].as<int64_t>(), e[5].as<int64_t>(),
-                           e[6].as<int64_t>(), e[7].as<std::string>(), e[8].as<std::string>()});
-    }
-    detail = std::move(d);
+    detail = read_detail(tx, id);
   });
   if (!status.ok()) return status;
   if (!detail) return Status::NotFound("transaction " + std::to_string(id) + " not found");
   return *detail;
+}
+
+Result<Movement> Store::post(int64_t id, std::optional<int64_t> amount, const std::string& actor,
+                             const std::string& arguments_json) {
+  std::optional<Movement> movement;
+  const std::optional<std::string> amount_text =
+      amount ? std::optional<std::string>(std::to_string(*amount)) : std::nullopt;
+  Status status = run("post", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    movement = movement_of(tx.exec_prepared1("post", id, param(amount_text), actor, arguments_json));
+  });
+  if (!status.ok()) return status;
+  return *movement;
+}
+
+Result<Movement> Store::void_transaction(int64_t id, const std::string& reason, const std::string& actor,
+                                         const std::string& arguments_json) {
+  std::optional<Movement> movement;
+  Status status = run("void", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    movement = movement_of(tx.exec_prepared1("void", id, reason, actor, arguments_json));
+  });
+  if (!status.ok()) return status;
+  return *movement;
+}
+
+Result<Movement> Store::reverse(int64_t id, const std::string& key, const std::string& actor,
+                                const std::string& arguments_json) {
+  std::optional<Movement> movement;
+  Status status = run("reverse", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    movement = movement_of(tx.exec_prepared1("reverse", id, key, actor, arguments_json));
+  });
+  if (!status.ok()) return status;
+  return *movement;
+}
+
+Result<std::optional<RetryAction>> Store::drive_pending(std::optional<int64_t> id, const SettlementHandler* settle,
+                                                        const std::string& actor) {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  std::optional<RetryAction> action;
+  Status status = run("retry", [&](pqxx::connection_base& c) {
+    action.reset();
+    pqxx::work tx(c);
+    auto claimed = id ? tx.exec_prepared("claim_transaction", *id) : tx.exec_prepared("claim_due", settle != nullptr);
+    if (claimed.empty()) return;
+    const int64_t txn = claimed[0][0].as<int64_t>();
+    const bool is_settlement = claimed[0][1].as<bool>();
+    auto detail = read_detail(tx, txn);
+    RetryAction a;
+    a.transaction_id = txn;
+    a.kind = detail->movement.kind;
+    const std::string arguments = "{\"transaction\": " + std::to_string(txn) + "}";
+    std::optional<Movement> after;
+    if (!is_settlement) {
+      a.action = "voided";
+      a.detail = "hold expired at " + detail->movement.expires_at.value_or("?");
+      after = movement_of(tx.exec_prepared1("void", txn, a.detail, actor, arguments));
+    } else if (settle == nullptr) {
+      return;  // a settlement, but no command configured here: leave it
+    } else {
+      const SettlementOutcome outcome = (*settle)(*detail);
+      a.detail = outcome.reason;
+      if (outcome.decision == SettlementDecision::retry) {
+        const auto delay = settlement_backoff(detail->attempts + 1, random);
+        a.action = "deferred";
+        after = movement_of(tx.exec_prepared1("settlement_deferred", txn, outcome.reason,
+                                              static_cast<int64_t>(delay.count()), actor));
+      } else {
+        tx.exec_prepared("settlement_attempted", txn);
+        if (outcome.decision == SettlementDecision::confirmed) {
+          a.action = "posted";
+          after = movement_of(tx.exec_prepared1("post", txn, nullptr, actor, arguments));
+        } else {
+          a.action = "voided";
+          after = movement_of(tx.exec_prepared1("void", txn, outcome.reason, actor, arguments));
+        }
+      }
+    }
+    auto final_detail = read_detail(tx, txn);
+    tx.commit();
+    a.status = after->status;
+    a.attempts = final_detail->attempts;
+    a.next_attempt_at = final_detail->next_attempt_at;
+    action = a;
+  });
+  if (!status.ok()) return status;
+  return action;
+}
+
+Result<std::vector<RetryAction>> Store::due_pending(bool settle_enabled, int limit) {
+  std::vector<RetryAction> actions;
+  Status status = run("retry --dry-run", [&](pqxx::connection_base& c) {
+    actions.clear();
+    pqxx::read_transaction tx(c);
+    for (const auto& row : tx.exec_prepared("due", settle_enabled, limit)) {
+      auto detail = read_detail(tx, row[0].as<int64_t>());
+      if (!detail) continue;
+      RetryAction a;
+      a.transaction_id = detail->movement.transaction_id;
+      a.kind = detail->movement.kind;
+      a.status = detail->movement.status;
+      a.attempts = detail->attempts;
+      a.next_attempt_at = detail->next_attempt_at;
+      const bool is_settlement = row[1].as<bool>();
+      a.action = is_settlement ? "would-settle" : "would-void";
+      a.detail = is_settlement ? "settlement attempt due" : "hold expired at " + detail->movement.expires_at.value_or("?");
+      actions.push_back(a);
+    }
+  });
+  if (!status.ok()) return status;
+  return actions;
 }
 
 Result<HistoryPage> Store::history(const HistoryQuery& q) {

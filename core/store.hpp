@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "core/settlement.hpp"
 #include "core/status.hpp"
 #include "core/types.hpp"
 
@@ -73,6 +74,37 @@ class Store {
   Result<TransactionDetail> transaction(int64_t id);
   Result<HistoryPage> history(const HistoryQuery& query);
   Result<std::vector<AuditRow>> audit(const AuditQuery& query);
+
+  // Two-phase transfers (see sql/migrations/0002_holds.sql for the rules).
+  Result<Movement> post(int64_t id, std::optional<int64_t> amount, const std::string& actor,
+                        const std::string& arguments_json);
+  Result<Movement> void_transaction(int64_t id, const std::string& reason, const std::string& actor,
+                                    const std::string& arguments_json);
+  Result<Movement> reverse(int64_t id, const std::string& key, const std::string& actor,
+                           const std::string& arguments_json);
+
+  // Decides a pending withdrawal by running the settlement command.
+  using SettlementHandler = std::function<SettlementOutcome(const TransactionDetail&)>;
+
+  // Claims one pending transaction -- `id`, or else the next one that is
+  // due (a settlement whose next attempt is due, when `settle` is given; a
+  // hold past its expiry) -- with FOR UPDATE SKIP LOCKED, so concurrent
+  // callers never handle the same one, and drives it in that same database
+  // transaction: settlements through `settle` (post, void, or defer with
+  // backoff), expired holds are voided. nullopt when there was nothing to
+  // claim (or `id` is locked by someone else, or no longer pending).
+  Result<std::optional<RetryAction>> drive_pending(std::optional<int64_t> id, const SettlementHandler* settle,
+                                                   const std::string& actor);
+  // What drive_pending would claim next (for --dry-run); takes no locks.
+  Result<std::vector<RetryAction>> due_pending(bool settle_enabled, int limit);
+
+  // Reconciliation (store_reconcile.cpp). Verifies entries, balances,
+  // reservations and sums from the last checkpoint (or from scratch when
+  // `full`), in one repeatable-read snapshot, and advances the checkpoint
+  // when everything is clean. Never changes balances. `progress` is called
+  // with (wallets done, wallets in all) as chunks finish.
+  Result<ReconcileReport> reconcile(bool full, Milliseconds stuck_after,
+                                    const std::function<void(int64_t, int64_t)>& progress);
 
   // Records an operator action that failed before it changed anything.
   // Best effort: a failure to write it is logged, not returned.

@@ -69,6 +69,8 @@ struct MovementRequest {
   Milliseconds timeout{0};
   std::string actor;
   std::string arguments_json;  // for the audit log
+  bool settle = false;                // pending until the settlement command confirms
+  Milliseconds settle_lease{0};       // how long retry workers leave the first attempt alone
 };
 
 // The answer to a movement (also what `show` starts from).
@@ -89,6 +91,7 @@ struct Movement {
   bool replayed = false;
   std::string error_code;  // set when status is failed
   std::string error_message;
+  std::optional<int64_t> posted_amount;  // what moved, once posted (may be less than amount)
 };
 
 struct LedgerEntry {
@@ -109,8 +112,8 @@ struct TransactionDetail {
   int attempts = 0;
   std::optional<std::string> next_attempt_at;
   std::optional<std::string> last_error;
-  std::optional<int64_t> posted_amount;
   std::optional<int64_t> reverses_id;
+  bool settle = false;  // a withdrawal waiting for the settlement command
   std::vector<LedgerEntry> entries;
 };
 
@@ -158,6 +161,51 @@ struct AuditRow {
   std::string outcome;
   std::optional<int64_t> transaction_id;
   std::optional<std::string> message;
+};
+
+// What one pass of retry did (or, with --dry-run, would do) to a transaction.
+struct RetryAction {
+  int64_t transaction_id = 0;
+  std::string kind;
+  std::string action;  // posted, voided, deferred, would-settle, would-void
+  std::string status;  // the transaction's status afterwards
+  int attempts = 0;
+  std::optional<std::string> next_attempt_at;
+  std::string detail;
+};
+
+// One finding of reconciliation.
+struct Drift {
+  std::string check;  // balance, reserved, version, chain, hash, transaction, asset_sum
+  std::optional<int64_t> wallet_id;
+  std::string user;
+  std::string asset;
+  int scale = 0;
+  std::optional<int64_t> transaction_id;
+  std::string stored;    // exact integers in minor units, as text (sums may exceed int64)
+  std::string computed;
+  std::string detail;
+};
+
+struct Stuck {
+  int64_t transaction_id = 0;
+  std::string kind;
+  std::string asset;
+  int64_t age_seconds = 0;
+  int attempts = 0;
+  std::optional<std::string> last_error;
+  std::string reason;  // why it counts as stuck
+};
+
+struct ReconcileReport {
+  bool full = false;
+  int64_t wallets = 0;       // wallets whose entries were verified
+  int64_t entries = 0;       // ledger entries verified
+  int64_t transactions = 0;  // transactions checked against their entries
+  int64_t assets = 0;
+  int64_t elapsed_ms = 0;
+  std::vector<Drift> drift;
+  std::vector<Stuck> stuck;
 };
 
 struct MigrationState {

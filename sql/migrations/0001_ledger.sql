@@ -48,7 +48,8 @@ CREATE TABLE transactions (
     posted_amount    bigint CHECK (posted_amount > 0 AND posted_amount <= amount),
     memo             text NOT NULL DEFAULT '' CHECK (length(memo) <= 500),
     metadata         jsonb,
-    reverses_id      bigint UNIQUE REFERENCES transactions(id),
+    reverses_id      bigint REFERENCES transactions(id),
+    settle           boolean NOT NULL DEFAULT false,  -- pending until [settlement] command confirms
     actor            text NOT NULL DEFAULT '',
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
@@ -63,6 +64,9 @@ CREATE TABLE transactions (
 CREATE INDEX transactions_debit_idx ON transactions (debit_wallet_id, id);
 CREATE INDEX transactions_credit_idx ON transactions (credit_wallet_id, id);
 CREATE INDEX transactions_pending_idx ON transactions (next_attempt_at) WHERE status = 'pending';
+-- A posted transaction is reversed at most once (a failed attempt does not count).
+CREATE UNIQUE INDEX transactions_reverses_once ON transactions (reverses_id)
+    WHERE reverses_id IS NOT NULL AND status <> 'failed';
 
 -- One row per wallet movement. version is the wallet's version after the
 -- entry (1, 2, 3 … per wallet); hash = sha256(previous hash || this entry).
@@ -269,7 +273,9 @@ END $$;
 CREATE FUNCTION wallet_move(p_key text, p_fingerprint text, p_kind text,
                             p_debit_user text, p_credit_user text, p_asset text,
                             p_amount bigint, p_memo text, p_pending boolean,
-                            p_timeout interval, p_actor text, p_arguments jsonb)
+                            p_timeout interval, p_actor text, p_arguments jsonb,
+                            p_settle boolean DEFAULT false, p_reverses bigint DEFAULT NULL,
+                            p_settle_lease interval DEFAULT NULL)
 RETURNS wallet_movement LANGUAGE plpgsql AS $$
 DECLARE
     v_result   wallet_movement;
@@ -332,11 +338,18 @@ BEGIN
     -- the other to commit, then sees its row and replays it.
     INSERT INTO transactions(idempotency_key, fingerprint, kind, status, asset,
                              debit_wallet_id, credit_wallet_id, amount, memo, actor,
-                             expires_at, last_error, error_code)
+                             expires_at, last_error, error_code, settle, reverses_id,
+                             next_attempt_at)
         VALUES (p_key, p_fingerprint, p_kind, v_status, p_asset, v_debit.id, v_credit.id,
                 p_amount, coalesce(p_memo, ''), p_actor,
-                CASE WHEN p_pending THEN now() + p_timeout END,
-                v_error, CASE WHEN v_error IS NOT NULL THEN 'insufficient_funds' END)
+                -- Settled withdrawals never expire: only the command's answer
+                -- (or an operator) ends them, so money that left is never refunded.
+                CASE WHEN p_pending AND NOT p_settle THEN now() + p_timeout END,
+                v_error, CASE WHEN v_error IS NOT NULL THEN 'insufficient_funds' END,
+                p_pending AND p_settle, p_reverses,
+                -- The creator runs the first settlement attempt itself; retry
+                -- workers leave it alone until this lease has passed.
+                CASE WHEN p_pending AND p_settle THEN now() + p_settle_lease END)
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING id INTO v_id;
     IF v_id IS NULL THEN

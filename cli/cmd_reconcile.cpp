@@ -1,0 +1,95 @@
+// walletctl reconcile, retry.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/app.hpp"
+#include "reconcile/reconcile.hpp"
+
+namespace wallet::cli {
+
+namespace {
+
+// A one-line progress bar on stderr, only when stderr is a terminal.
+std::function<void(int64_t, int64_t)> progress_bar(bool quiet) {
+  if (quiet || ::isatty(STDERR_FILENO) == 0) return {};
+  return [](int64_t done, int64_t total) {
+    const int width = 30;
+    const int filled = total > 0 ? static_cast<int>(done * width / total) : width;
+    std::fprintf(stderr, "\rreconcile [%-*s] %lld/%lld wallets", width, std::string(filled, '#').c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total));
+    if (done >= total) std::fprintf(stderr, "\r%*s\r", width + 40, "");
+  };
+}
+
+Output reconcile_output(const ReconcileReport& report) {
+  std::vector<nlohmann::json> rows;
+  for (const auto& d : report.drift) {
+    nlohmann::json row = to_json(d);
+    row["finding"] = "drift";
+    rows.push_back(row);
+  }
+  for (const auto& s : report.stuck) {
+    nlohmann::json row = to_json(s);
+    row["finding"] = "stuck";
+    row["check"] = "stuck";
+    row["detail"] = s.reason + (s.last_error ? " (last error: " + *s.last_error + ")" : "");
+    rows.push_back(row);
+  }
+  Output output = list_output(rows, {"finding", "check", "wallet", "user", "asset", "transaction", "stored",
+                                     "computed", "difference", "detail"},
+                              to_json(report));
+  output.notes.push_back(std::string(report.full ? "full" : "incremental") + " reconcile: " +
+                         std::to_string(report.wallets) + " wallets, " + std::to_string(report.entries) +
+                         " entries, " + std::to_string(report.transactions) + " transactions, " +
+                         std::to_string(report.assets) + " assets checked in " + std::to_string(report.elapsed_ms) +
+                         " ms: " + std::to_string(report.drift.size()) + " drift, " +
+                         std::to_string(report.stuck.size()) + " stuck");
+  output.exit_code = exit_code_of(report);
+  return output;
+}
+
+}  // namespace
+
+void register_reconcile_commands(CLI::App& app, Commands& commands) {
+  auto* reconcile_command = app.add_subcommand(
+      "reconcile", "verify balances, reservations, entries and hash chains against the ledger; list stuck transactions");
+  auto full = std::make_shared<bool>(false);
+  auto stuck_after = std::make_shared<std::optional<Milliseconds>>();
+  reconcile_command->add_flag("--full", *full, "re-verify every entry, not only those since the last clean run");
+  reconcile_command->add_option_function<std::string>(
+      "--stuck-after",
+      [stuck_after](const std::string& text) {
+        auto parsed = parse_duration(text);
+        if (!parsed.ok()) throw CLI::ValidationError("--stuck-after", parsed.status().message());
+        *stuck_after = *parsed;
+      },
+      "a pending transaction older than this is stuck (default [reconcile] stuck_after, 15m)");
+  commands.emplace_back(reconcile_command, [full, stuck_after](Context& c) -> CommandResult {
+    auto report = reconcile(*c.store, *full, stuck_after->value_or(c.config.reconcile_stuck_after),
+                            progress_bar(c.quiet || c.format != Format::table));
+    if (!report.ok()) return CommandResult(report.status());
+    return CommandResult(reconcile_output(*report));
+  });
+
+  auto* retry_command = app.add_subcommand(
+      "retry", "re-drive stuck transactions: re-run settlement of pending withdrawals, void expired holds");
+  auto limit = std::make_shared<int>(100);
+  auto dry_run = std::make_shared<bool>(false);
+  retry_command->add_option("--limit", *limit, "at most this many transactions (1-100000, default 100)")
+      ->check(CLI::Range(1, 100000));
+  retry_command->add_flag("--dry-run", *dry_run, "list what would be done; change nothing");
+  commands.emplace_back(retry_command, [limit, dry_run](Context& c) -> CommandResult {
+    auto report = retry(*c.store, c.ledger->settlement(), *limit, *dry_run, c.actor);
+    if (!report.ok()) return CommandResult(report.status());
+    std::vector<nlohmann::json> rows;
+    for (const auto& a : report->actions) rows.push_back(to_json(a));
+    Output output = list_output(rows, {"transaction", "kind", "action", "status", "attempts", "next_attempt_at", "detail"},
+                                {{"dry_run", report->dry_run}, {"actions", rows}});
+    output.notes.push_back(std::to_string(rows.size()) + (report->dry_run ? " transaction(s) due" : " transaction(s) handled"));
+    output.exit_code = exit_code_of(*report);
+    return CommandResult(std::move(output));
+  });
+}
+
+}  // namespace wallet::cli
