@@ -46,10 +46,12 @@ const Statement kStatements[] = {
     // and walletd workers skip it while we hold the lock.
     {"claim_transaction",
      "SELECT id, settle FROM transactions WHERE id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED"},
+    // $2: the start of this retry run (NULL: now). A settlement deferred
+    // during the run is due after it, so one run handles it at most once.
     {"claim_due",
-     "SELECT id, settle FROM transactions WHERE status = 'pending' "
-     "AND ((settle AND $1 AND next_attempt_at <= now()) OR (NOT settle AND expires_at <= now())) "
-     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"},
+     "SELECT id, settle, coalesce($2::timestamptz, now())::text FROM transactions WHERE status = 'pending' "
+     "AND ((settle AND $1 AND next_attempt_at <= coalesce($2::timestamptz, now())) "
+     "OR (NOT settle AND expires_at <= now())) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"},
     {"due",
      "SELECT id, settle FROM transactions WHERE status = 'pending' "
      "AND ((settle AND $1 AND next_attempt_at <= now()) OR (NOT settle AND expires_at <= now())) "

@@ -376,14 +376,18 @@ Result<Movement> Store::reverse(int64_t id, const std::string& key, const std::s
 }
 
 Result<std::optional<RetryAction>> Store::drive_pending(std::optional<int64_t> id, const SettlementHandler* settle,
-                                                        const std::string& actor) {
+                                                        const std::string& actor, std::string* run_started) {
+  const std::optional<std::string> cutoff =
+      run_started != nullptr && !run_started->empty() ? std::optional<std::string>(*run_started) : std::nullopt;
   static thread_local std::mt19937_64 random{std::random_device{}()};
   std::optional<RetryAction> action;
   Status status = run("retry", [&](pqxx::connection_base& c) {
     action.reset();
     pqxx::work tx(c);
-    auto claimed = id ? tx.exec_prepared("claim_transaction", *id) : tx.exec_prepared("claim_due", settle != nullptr);
+    auto claimed = id ? tx.exec_prepared("claim_transaction", *id)
+                      : tx.exec_prepared("claim_due", settle != nullptr, param(cutoff));
     if (claimed.empty()) return;
+    if (!id && run_started != nullptr && run_started->empty()) *run_started = claimed[0][2].as<std::string>();
     const int64_t txn = claimed[0][0].as<int64_t>();
     const bool is_settlement = claimed[0][1].as<bool>();
     auto detail = read_detail(tx, txn);

@@ -93,8 +93,11 @@ class Store {
   // transaction: settlements through `settle` (post, void, or defer with
   // backoff), expired holds are voided. nullopt when there was nothing to
   // claim (or `id` is locked by someone else, or no longer pending).
+  // `run_started` (database time, empty at first) is set by the first
+  // claim; passing it back keeps one retry run from claiming a settlement
+  // it deferred itself.
   Result<std::optional<RetryAction>> drive_pending(std::optional<int64_t> id, const SettlementHandler* settle,
-                                                   const std::string& actor);
+                                                   const std::string& actor, std::string* run_started = nullptr);
   // What drive_pending would claim next (for --dry-run); takes no locks.
   Result<std::vector<RetryAction>> due_pending(bool settle_enabled, int limit);
 

@@ -80,8 +80,9 @@ Result<RetryReport> retry(Store& store, const Store::SettlementHandler* settle, 
     report.actions = *due;
     return report;
   }
+  std::string run_started;
   for (int i = 0; i < limit; ++i) {
-    auto action = store.drive_pending(std::nullopt, settle, actor);
+    auto action = store.drive_pending(std::nullopt, settle, actor, &run_started);
     if (!action.ok()) {
       if (report.actions.empty()) return action.status();
       break;  // report what was done; the rest stays for the next run

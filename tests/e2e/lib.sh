@@ -31,6 +31,20 @@ run() {
   pass
 }
 
+# run_one_of "CODES" ARGS...: like run, accepting any of the space-separated
+# exit codes (for whole-ledger commands that see other tests' data too).
+run_one_of() {
+  local want=$1; shift
+  set +e
+  "$WALLETCTL" "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  set -e
+  out="$(cat "$tmp/out")"
+  err="$(cat "$tmp/err")"
+  [[ " $want " == *" $rc "* ]] || fail "walletctl $* exited $rc, expected one of $want; stderr: $err"
+  pass
+}
+
 # expect_eq WHAT ACTUAL EXPECTED
 expect_eq() {
   [ "$2" == "$3" ] || fail "$1: got '$2', expected '$3'"
