@@ -8,6 +8,24 @@ namespace wallet::sql {
   "to_user, memo, wallet_rfc3339(created_at), wallet_rfc3339(expires_at), replayed, "  \
   "error_code, error_message, posted_amount"
 
+// The end shared by both reconcile_chunk statements: compare each checked
+// wallet with the end of its chain, then sum per asset.
+#define WALLET_RECONCILE_RESULT                                                                          \
+  "checked AS MATERIALIZED ("                                                                            \
+  " SELECT m.*, coalesce(p.moved_sum, 0) AS moved_sum, coalesce(p.n, 0) AS n,"                           \
+  "  coalesce(p.last_version, m.v0) AS last_version, p.unlinked, p.unhashed,"                            \
+  "  (m.version = 0 AND m.last_hash = '\\x'::bytea) OR m.last_hash ="                                    \
+  "   (SELECT hash FROM ledger_entries WHERE wallet_id = m.id AND version = m.version) AS head_ok"         \
+  " FROM moved m LEFT JOIN per_wallet p ON p.wallet_id = m.id) "                                         \
+  "SELECT 'wallet', c.id, c.user_id, c.asset, c.balance::text, (c.b0 + c.moved_sum)::text,"              \
+  " c.version, c.last_version, c.n, c.unlinked, c.unhashed, coalesce(c.head_ok, false), c.v0 "            \
+  "FROM checked c WHERE c.balance <> c.b0 + c.moved_sum OR c.version <> c.last_version"                  \
+  " OR c.n <> c.version - c.v0 OR c.unlinked IS NOT NULL OR c.unhashed IS NOT NULL"                       \
+  " OR NOT coalesce(c.head_ok, false) "                                                                  \
+  "UNION ALL "                                                                                           \
+  "SELECT 'asset', NULL, NULL, c.asset, NULL, sum(c.moved_sum)::text, count(*), NULL, sum(c.n), NULL,"    \
+  " NULL, NULL, NULL FROM checked c GROUP BY c.asset"
+
 const Statement kStatements[] = {
     {"asset_scale", "SELECT scale FROM assets WHERE code = $1"},
     {"asset_add",
@@ -94,6 +112,9 @@ const Statement kStatements[] = {
      "VALUES ($1, $2, $3::jsonb, $4, $5)"},
     // ---- reconciliation (store_reconcile.cpp) ----
     {"reconcile_lock", "SELECT pg_advisory_xact_lock(727411002)"},
+    // Reconcile's statements are big but cheap per row: JIT compilation
+    // would cost more (about a second each) than it saves.
+    {"reconcile_no_jit", "SET LOCAL jit = off"},
     {"reconcile_bounds", "SELECT coalesce(min(id), 0), coalesce(max(id), 0), count(*) FROM wallets"},
     // Verifies the entries of wallets [$1, $2) that moved since the
     // checkpoint (all of them when $3, a full run): each entry continues the
@@ -101,50 +122,61 @@ const Statement kStatements[] = {
     // the previous hash; the stored balance, version and last hash equal the
     // chain's end. Returns the wallets that fail, then one row per asset
     // with the sum and count of the entries verified.
-    {"reconcile_chunk",
-     "WITH base AS ("
-     " SELECT w.id, w.user_id, w.asset, w.balance, w.version, w.last_hash,"
-     "  CASE WHEN $3 THEN 0 ELSE coalesce(r.version, 0) END AS v0,"
-     "  CASE WHEN $3 THEN 0 ELSE coalesce(r.balance, 0) END AS b0,"
-     "  CASE WHEN $3 THEN '\\x'::bytea ELSE coalesce(r.hash, '\\x'::bytea) END AS h0"
-     " FROM wallets w LEFT JOIN reconcile_wallets r ON r.wallet_id = w.id WHERE w.id >= $1 AND w.id < $2), "
-     "moved AS MATERIALIZED (SELECT * FROM base WHERE $3 OR version <> v0 OR balance <> b0 OR last_hash <> h0), "
-     "chain AS ("
-     " SELECT e.wallet_id, e.amount, e.version,"
-     "  (e.version = lag(e.version, 1, m.v0) OVER w + 1"
-     "   AND e.balance_before = lag(e.balance_after, 1, m.b0) OVER w"
-     "   AND e.balance_after = e.balance_before + e.amount) AS linked,"
-     "  e.hash = wallet_entry_hash(lag(e.hash, 1, m.h0) OVER w, e.wallet_id, e.version, e.transaction_id,"
-     "   e.amount, e.balance_before, e.balance_after) AS hashed"
-     " FROM moved m JOIN ledger_entries e ON e.wallet_id = m.id AND e.version > m.v0"
-     " WINDOW w AS (PARTITION BY e.wallet_id ORDER BY e.version)), "
+    // Verifies the entries of wallets [$1, $2): each entry continues the
+    // previous one (version, balance before/after) and its hash chains to
+    // the previous hash; the stored balance, version and last hash equal the
+    // chain's end. Returns the wallets that fail, then one row per asset
+    // with the sum and count of the entries verified. The full run walks
+    // every entry in (wallet, version) order; the incremental run looks only
+    // at wallets that changed since the checkpoint, and at their new entries.
+    {"reconcile_chunk_full",
+     "WITH moved AS MATERIALIZED ("
+     " SELECT w.id, w.user_id, w.asset, w.balance, w.version, w.last_hash, 0::bigint AS v0, 0::bigint AS b0,"
+     "  '\\x'::bytea AS h0 FROM wallets w WHERE w.id >= $1 AND w.id < $2), "
      "per_wallet AS ("
      " SELECT wallet_id, sum(amount) AS moved_sum, count(*) AS n, max(version) AS last_version,"
      "  min(version) FILTER (WHERE NOT linked) AS unlinked, min(version) FILTER (WHERE NOT hashed) AS unhashed"
-     " FROM chain GROUP BY wallet_id), "
-     "checked AS MATERIALIZED ("
-     " SELECT m.*, coalesce(p.moved_sum, 0) AS moved_sum, coalesce(p.n, 0) AS n,"
-     "  coalesce(p.last_version, m.v0) AS last_version, p.unlinked, p.unhashed,"
-     "  (m.version = 0 AND m.last_hash = '\\x'::bytea) OR m.last_hash ="
-     "   (SELECT hash FROM ledger_entries WHERE wallet_id = m.id AND version = m.version) AS head_ok"
-     " FROM moved m LEFT JOIN per_wallet p ON p.wallet_id = m.id) "
-     "SELECT 'wallet', c.id, c.user_id, c.asset, c.balance::text, (c.b0 + c.moved_sum)::text,"
-     " c.version, c.last_version, c.n, c.unlinked, c.unhashed, coalesce(c.head_ok, false), c.v0 "
-     "FROM checked c WHERE c.balance <> c.b0 + c.moved_sum OR c.version <> c.last_version"
-     " OR c.n <> c.version - c.v0 OR c.unlinked IS NOT NULL OR c.unhashed IS NOT NULL OR NOT coalesce(c.head_ok, false) "
-     "UNION ALL "
-     "SELECT 'asset', NULL, NULL, c.asset, NULL, sum(c.moved_sum)::text, count(*), NULL, sum(c.n), NULL, NULL, NULL, NULL "
-     "FROM checked c GROUP BY c.asset"},
+     " FROM (SELECT e.wallet_id, e.amount, e.version,"
+     "   (e.version = lag(e.version, 1, 0::bigint) OVER w + 1"
+     "    AND e.balance_before = lag(e.balance_after, 1, 0::bigint) OVER w"
+     "    AND e.balance_after = e.balance_before + e.amount) AS linked,"
+     "   e.hash = wallet_entry_hash(lag(e.hash, 1, '\\x'::bytea) OVER w, e.wallet_id, e.version,"
+     "    e.transaction_id, e.amount, e.balance_before, e.balance_after) AS hashed"
+     "  FROM ledger_entries e WHERE e.wallet_id >= $1 AND e.wallet_id < $2"
+     "  WINDOW w AS (PARTITION BY e.wallet_id ORDER BY e.version)) c"
+     " GROUP BY wallet_id), "
+     WALLET_RECONCILE_RESULT},
+    {"reconcile_chunk_incremental",
+     "WITH moved AS MATERIALIZED ("
+     " SELECT w.id, w.user_id, w.asset, w.balance, w.version, w.last_hash, coalesce(r.version, 0) AS v0,"
+     "  coalesce(r.balance, 0) AS b0, coalesce(r.hash, '\\x'::bytea) AS h0"
+     " FROM wallets w LEFT JOIN reconcile_wallets r ON r.wallet_id = w.id"
+     " WHERE w.id >= $1 AND w.id < $2 AND (r.wallet_id IS NULL OR w.version <> r.version"
+     "  OR w.balance <> r.balance OR w.last_hash <> r.hash)), "
+     "per_wallet AS ("
+     " SELECT m.id AS wallet_id, x.* FROM moved m CROSS JOIN LATERAL ("
+     "  SELECT sum(amount) AS moved_sum, count(*) AS n, max(version) AS last_version,"
+     "   min(version) FILTER (WHERE NOT linked) AS unlinked, min(version) FILTER (WHERE NOT hashed) AS unhashed"
+     "  FROM (SELECT e.amount, e.version,"
+     "    (e.version = lag(e.version, 1, m.v0) OVER w + 1"
+     "     AND e.balance_before = lag(e.balance_after, 1, m.b0) OVER w"
+     "     AND e.balance_after = e.balance_before + e.amount) AS linked,"
+     "    e.hash = wallet_entry_hash(lag(e.hash, 1, m.h0) OVER w, e.wallet_id, e.version,"
+     "     e.transaction_id, e.amount, e.balance_before, e.balance_after) AS hashed"
+     "   FROM ledger_entries e WHERE e.wallet_id = m.id AND e.version > m.v0"
+     "   WINDOW w AS (ORDER BY e.version)) c) x), "
+     WALLET_RECONCILE_RESULT},
     // The transactions of the entries verified incrementally in [$1, $2):
     // each must be posted with exactly two entries, -posted on its debit
     // wallet and +posted on its credit wallet. Problems first, then a row
     // with id NULL whose n is the number checked.
     {"reconcile_transactions",
      "WITH fresh AS MATERIALIZED ("
-     " SELECT DISTINCT e.transaction_id AS id FROM wallets w"
+     " SELECT DISTINCT x.transaction_id AS id FROM wallets w"
      " LEFT JOIN reconcile_wallets r ON r.wallet_id = w.id"
-     " JOIN ledger_entries e ON e.wallet_id = w.id AND e.version > coalesce(r.version, 0)"
-     " WHERE w.id >= $1 AND w.id < $2), "
+     " CROSS JOIN LATERAL (SELECT e.transaction_id FROM ledger_entries e"
+     "  WHERE e.wallet_id = w.id AND e.version > coalesce(r.version, 0)) x"
+     " WHERE w.id >= $1 AND w.id < $2 AND (r.wallet_id IS NULL OR w.version <> r.version)), "
      "checked AS ("
      " SELECT t.id, t.asset, t.status, count(e.id) AS n, coalesce(sum(e.amount), 0) AS total,"
      "  count(e.id) FILTER (WHERE (e.wallet_id = t.debit_wallet_id AND e.amount = -t.posted_amount)"
@@ -198,6 +230,7 @@ const Statement kStatements[] = {
 const std::size_t kStatementCount = sizeof kStatements / sizeof kStatements[0];
 
 #undef WALLET_MOVEMENT_COLUMNS
+#undef WALLET_RECONCILE_RESULT
 
 // Any constant works; it only has to be the same in every walletctl.
 const std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(727411001)";

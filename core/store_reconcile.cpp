@@ -90,6 +90,7 @@ Result<ReconcileReport> Store::reconcile(bool full, Milliseconds stuck_after,
     // checks nor slip past the checkpoint.
     pqxx::transaction<pqxx::isolation_level::repeatable_read> tx(c);
     tx.exec_prepared("reconcile_lock");
+    tx.exec_prepared("reconcile_no_jit");
     const auto bounds = tx.exec_prepared1("reconcile_bounds");
     const int64_t low = bounds[0].as<int64_t>();
     const int64_t high = bounds[1].as<int64_t>();
@@ -98,7 +99,7 @@ Result<ReconcileReport> Store::reconcile(bool full, Milliseconds stuck_after,
     std::map<std::string, __int128> sums;  // entries verified now, per asset
     for (int64_t from = low; from <= high && wallet_count > 0; from += kChunkWallets) {
       const int64_t to = from + kChunkWallets;
-      for (const auto& row : tx.exec_prepared("reconcile_chunk", from, to, full)) {
+      for (const auto& row : tx.exec_prepared(full ? "reconcile_chunk_full" : "reconcile_chunk_incremental", from, to)) {
         if (row[0].as<std::string>() == "wallet") {
           chunk_findings(row, report.drift);
           continue;

@@ -126,13 +126,16 @@ LANGUAGE sql IMMUTABLE STRICT AS $$
     SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
 $$;
 
--- Hash of one ledger entry, chained to the wallet's previous entry.
+-- Hash of one ledger entry, chained to the wallet's previous entry:
+-- sha256(previous hash || the entry's fields as 8-byte big-endian integers).
+-- Not STRICT and built from immutable parts, so the planner inlines it
+-- (reconcile recomputes it for every entry it verifies).
 CREATE FUNCTION wallet_entry_hash(p_prev bytea, p_wallet_id bigint, p_version bigint,
                                   p_transaction_id bigint, p_amount bigint,
                                   p_before bigint, p_after bigint) RETURNS bytea
-LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT sha256(p_prev || convert_to(concat_ws('|', p_wallet_id, p_version,
-        p_transaction_id, p_amount, p_before, p_after), 'UTF8'))
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT sha256(p_prev || int8send(p_wallet_id) || int8send(p_version) || int8send(p_transaction_id)
+                  || int8send(p_amount) || int8send(p_before) || int8send(p_after))
 $$;
 
 -- Number of shards each system account gets. Eight rows let eight
