@@ -98,8 +98,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   context.config = *config;
   setup_logging(context.config.log_level, global.verbose, global.quiet);
   context.actor = global.actor.empty() ? os_user(environment) : global.actor;
-  if (Status s = validate_memo(context.actor, "actor"); !s.ok() || context.actor.size() > kUserIdMax) {
-    render_error(Status::Invalid("invalid --actor: at most 64 printable characters"), format, nullptr, out, err);
+  if (Status s = validate_text(context.actor, "actor", kUserIdMax); !s.ok()) {
+    render_error(Status::Invalid("invalid --actor: " + s.message()), format, nullptr, out, err);
     return exit_code(Code::invalid);
   }
   context.store = std::make_unique<Store>(context.config.database);

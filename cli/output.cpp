@@ -78,7 +78,16 @@ Output list_output(std::vector<nlohmann::json> rows, std::vector<std::string> co
   return output;
 }
 
-std::string csv_field(const std::string& text) {
+std::string csv_field(const std::string& input) {
+  // A cell starting with = + - @ may run as a formula in a spreadsheet.
+  // Ids and amounts ("@treasury", "-10.50") are only letters, digits and
+  // . _ : @ - and run nothing; anything else gets a leading quote.
+  std::string text = input;
+  static const char* kPlain = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@-";
+  if (!text.empty() && std::string("=+-@").find(text[0]) != std::string::npos &&
+      text.find_first_not_of(kPlain) != std::string::npos) {
+    text.insert(text.begin(), '\'');
+  }
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string quoted = "\"";
   for (char c : text) {

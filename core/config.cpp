@@ -143,6 +143,13 @@ Status apply_config_text(std::string_view text, const std::string& source, Confi
                    reader.duration("daemon.worker_interval", config.daemon.worker_interval)}) {
     if (!s.ok()) return s;
   }
+  if (config.holds_timeout < Milliseconds{1000}) return Status::Invalid(source + ": holds.timeout must be at least 1s");
+  if (config.settlement_timeout < Milliseconds{100}) {
+    return Status::Invalid(source + ": settlement.timeout must be at least 100ms");
+  }
+  if (config.daemon.worker_interval < Milliseconds{100}) {
+    return Status::Invalid(source + ": daemon.worker_interval must be at least 100ms");
+  }
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (kLevels.count(config.log_level) == 0) {
     return Status::Invalid(source + ": log.level must be one of trace, debug, info, warn, error, critical, off");

@@ -8,6 +8,7 @@
 
 #include "core/amount.hpp"
 #include "core/shapes.hpp"
+#include "core/timestamp.hpp"
 #include "core/validate.hpp"
 
 namespace wallet {
@@ -126,7 +127,7 @@ SettlementOutcome Ledger::settle_with_command(const TransactionDetail& detail) c
 
 Result<Asset> Ledger::asset_add(const std::string& code, int scale, const std::string& name,
                                 const std::string& actor) {
-  Status s = first_error({validate_asset_code(code), validate_memo(name, "name")});
+  Status s = first_error({validate_asset_code(code), validate_text(name, "name", kAssetNameMax)});
   if (s.ok() && (scale < 0 || scale > kScaleMax)) {
     s = Status::Invalid("invalid scale " + std::to_string(scale) + ": 0 to 18 decimals");
   }
@@ -220,9 +221,10 @@ Result<Movement> Ledger::move(const MovementInput& input) {
     return request.status();
   }
   auto movement = store_.move(*request);
-  if (!movement.ok() && movement.status().code() != Code::temporary) {
-    store_.audit_failure(input.actor, request->kind, request->arguments_json, movement.status());
+  if (!movement.ok() && movement.status().code() == Code::temporary) {
+    return Status::Temporary(movement.status().message() + " with the same key (--key " + request->idempotency_key + ")");
   }
+  if (!movement.ok()) store_.audit_failure(input.actor, request->kind, request->arguments_json, movement.status());
   if (!movement.ok() || !request->settle || movement->status != "pending" || movement->replayed) return movement;
   // The first settlement attempt, right away. If it does not decide, the
   // withdrawal stays pending and retry (or walletd's worker) goes on.
@@ -259,6 +261,12 @@ Result<HistoryPage> Ledger::history(HistoryQuery q, const std::string& cursor_te
   if (q.kind && kKinds.count(*q.kind) == 0) return Status::Invalid("invalid kind \"" + *q.kind + "\"");
   if (q.status && kStatuses.count(*q.status) == 0) {
     return Status::Invalid("invalid status \"" + *q.status + "\": pending, posted, voided or failed");
+  }
+  for (auto [value, field] : {std::pair{&q.since, "since"}, std::pair{&q.until, "until"}}) {
+    if (!*value) continue;
+    auto parsed = parse_timestamp(**value, field);
+    if (!parsed.ok()) return parsed.status();
+    *value = *parsed;
   }
   if (!cursor_text.empty()) {
     auto cursor = parse_id(cursor_text, "cursor");
@@ -322,8 +330,13 @@ Result<Movement> Ledger::reverse(const std::string& id_text, const std::string& 
   return result;
 }
 
-Result<std::vector<AuditRow>> Ledger::audit(const AuditQuery& q) {
+Result<std::vector<AuditRow>> Ledger::audit(AuditQuery q) {
   if (q.limit < 1 || q.limit > 10000) return Status::Invalid("invalid limit: 1 to 10000");
+  if (q.since) {
+    auto parsed = parse_timestamp(*q.since, "since");
+    if (!parsed.ok()) return parsed.status();
+    q.since = *parsed;
+  }
   if (q.actor) {
     Status s = validate_memo(*q.actor, "actor");
     if (!s.ok()) return s;

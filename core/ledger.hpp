@@ -40,7 +40,7 @@ class Ledger {
   Result<Movement> move(const MovementInput& input);
   Result<TransactionDetail> transaction(const std::string& id_text);
   Result<HistoryPage> history(HistoryQuery query, const std::string& cursor_text);
-  Result<std::vector<AuditRow>> audit(const AuditQuery& query);
+  Result<std::vector<AuditRow>> audit(AuditQuery query);
 
   // Two-phase transfers: complete (all or part of) a hold, release it, or
   // reverse a posted transaction (with its own idempotency key).

@@ -28,6 +28,10 @@ namespace wallet::sql {
 
 const Statement kStatements[] = {
     {"asset_scale", "SELECT scale FROM assets WHERE code = $1"},
+    {"ping", "SELECT 1"},
+    {"stuck_count",
+     "SELECT count(*) FROM transactions t WHERE t.status = 'pending' AND (t.expires_at <= now()"
+     " OR t.next_attempt_at <= now() OR t.created_at <= now() - $1::bigint * interval '1 millisecond')"},
     {"asset_add",
      "SELECT code, scale, name, wallet_rfc3339(created_at) FROM wallet_asset_add($1, $2, $3, $4)"},
     {"assets", "SELECT code, scale, name, wallet_rfc3339(created_at) FROM assets ORDER BY code"},
@@ -81,26 +85,31 @@ const Statement kStatements[] = {
      "WHERE e.transaction_id = $1 ORDER BY e.amount, e.id"},
     // Newest first, keyset-paginated by transaction id. Each branch walks an
     // (wallet, id) index backwards, so a page costs O(limit), not O(history).
+    // Newest first, keyset-paginated by transaction id. For each of the
+    // user's wallets, each side walks its (wallet, id) index backwards and
+    // stops after one page, so a page costs O(wallets x limit), not
+    // O(history) or O(table).
     {"history",
-     "WITH w AS (SELECT id FROM wallets WHERE user_id = $1 AND ($2::text IS NULL OR asset = $2)), "
+     "WITH w AS MATERIALIZED (SELECT id FROM wallets WHERE user_id = $1 AND ($2::text IS NULL OR asset = $2)), "
      "ids AS ("
-     " (SELECT t.id FROM transactions t WHERE t.debit_wallet_id IN (SELECT id FROM w)"
+     " SELECT d.id FROM w CROSS JOIN LATERAL (SELECT t.id FROM transactions t WHERE t.debit_wallet_id = w.id"
      "  AND ($8::bigint IS NULL OR t.id < $8) AND ($3::text IS NULL OR t.kind = $3)"
      "  AND ($4::text IS NULL OR t.status = $4) AND ($5::timestamptz IS NULL OR t.created_at >= $5)"
-     "  AND ($6::timestamptz IS NULL OR t.created_at < $6) ORDER BY t.id DESC LIMIT $7)"
+     "  AND ($6::timestamptz IS NULL OR t.created_at < $6) ORDER BY t.id DESC LIMIT $7) d"
      " UNION "
-     " (SELECT t.id FROM transactions t WHERE t.credit_wallet_id IN (SELECT id FROM w)"
+     " SELECT c.id FROM w CROSS JOIN LATERAL (SELECT t.id FROM transactions t WHERE t.credit_wallet_id = w.id"
      "  AND ($8::bigint IS NULL OR t.id < $8) AND ($3::text IS NULL OR t.kind = $3)"
      "  AND ($4::text IS NULL OR t.status = $4) AND ($5::timestamptz IS NULL OR t.created_at >= $5)"
-     "  AND ($6::timestamptz IS NULL OR t.created_at < $6) ORDER BY t.id DESC LIMIT $7)) "
+     "  AND ($6::timestamptz IS NULL OR t.created_at < $6) ORDER BY t.id DESC LIMIT $7) c) "
      "SELECT t.id, t.kind, t.status, t.asset, a.scale, "
      " coalesce(e.amount, CASE WHEN dw.user_id = $1 THEN -t.amount ELSE t.amount END), "
      " e.balance_after, CASE WHEN dw.user_id = $1 THEN cw.user_id ELSE dw.user_id END, "
      " wallet_rfc3339(t.created_at), t.memo "
-     "FROM ids JOIN transactions t ON t.id = ids.id JOIN assets a ON a.code = t.asset "
+     "FROM (SELECT id FROM ids ORDER BY id DESC LIMIT $7) ids JOIN transactions t ON t.id = ids.id "
+     "JOIN assets a ON a.code = t.asset "
      "JOIN wallets dw ON dw.id = t.debit_wallet_id JOIN wallets cw ON cw.id = t.credit_wallet_id "
      "LEFT JOIN ledger_entries e ON e.transaction_id = t.id AND e.wallet_id IN (SELECT id FROM w) "
-     "ORDER BY t.id DESC LIMIT $7"},
+     "ORDER BY t.id DESC"},
     {"user_has_wallets",
      "SELECT count(*) FROM wallets WHERE user_id = $1 AND ($2::text IS NULL OR asset = $2)"},
     {"audit",
@@ -185,7 +194,10 @@ const Statement kStatements[] = {
      " GROUP BY t.id, t.asset, t.status) "
      "SELECT id, asset, status, n, total::text, matching FROM checked"
      " WHERE status <> 'posted' OR n <> 2 OR total <> 0 OR matching <> 2 "
-     "UNION ALL SELECT NULL, NULL, NULL, (SELECT count(*) FROM fresh), NULL, NULL"},
+     // Counted in the chunk of the debit wallet, so a transaction between
+     // two chunks is counted once (it is checked in both).
+     "UNION ALL SELECT NULL, NULL, NULL, (SELECT count(*) FROM fresh f JOIN transactions t ON t.id = f.id"
+     " WHERE t.debit_wallet_id >= $1 AND t.debit_wallet_id < $2), NULL, NULL"},
     // Full run: every wallet's balance and version against its posted
     // transactions (so every posted transaction has its entries, and no
     // other transaction has any). Problems first, then the number of posted

@@ -46,13 +46,29 @@ Status status_of(const pqxx::sql_error& error) {
   if (state == "WL404") return Status::NotFound(message);
   if (state == "WL409") return Status::Conflict(message);
   if (state == "WL403") return Status::Conflict(message);
+  if (state == "22003") {
+    return Status::Invalid("amount out of range: " + message +
+                           " (a balance or total would not fit in 64 bits)");
+  }
   if (state.rfind("22", 0) == 0) return Status::Invalid(message);  // data exception
   if (state == "23505") return Status::Conflict(message);           // unique violation
-  if (state == "23514") return Status::Conflict(message);           // check violation
+  if (state == "23514") return Status::Invalid(message);            // check violation: input our checks missed
   if (state == "42883" || state == "42P01") {
     return Status::Internal(message + " (is the schema migrated? run: walletctl migrate)");
   }
   return Status::Internal(message);
+}
+
+Status permanent_connection_error(const std::string& message) {
+  for (const char* usage : {"invalid connection option", "missing \"=\" after", "invalid URI",
+                            "invalid integer value", "unterminated quoted string", "invalid sslmode"}) {
+    if (message.find(usage) != std::string::npos) return Status::Invalid("invalid database connection string: " + message);
+  }
+  for (const char* setup : {"password authentication failed", "does not exist", "no pg_hba.conf entry",
+                            "role \"", "permission denied for database"}) {
+    if (message.find(setup) != std::string::npos) return Status::Internal(message);
+  }
+  return Status::Ok();
 }
 
 bool retryable_state(const std::string& state) {
@@ -149,6 +165,23 @@ Status Store::connect() {
   return run("connect", [](pqxx::connection_base&) {});
 }
 
+Status Store::ping() {
+  return run("ping", [](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    tx.exec_prepared("ping");
+  });
+}
+
+Result<int64_t> Store::stuck_count(Milliseconds stuck_after) {
+  int64_t count = 0;
+  Status status = run("stuck count", [&](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    count = tx.exec_prepared1("stuck_count", static_cast<int64_t>(stuck_after.count()))[0].as<int64_t>();
+  });
+  if (!status.ok()) return status;
+  return count;
+}
+
 Status Store::run(const std::string& what, const std::function<void(pqxx::connection_base&)>& work) {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   std::string last_error;
@@ -167,6 +200,9 @@ Status Store::run(const std::string& what, const std::function<void(pqxx::connec
     } catch (const pqxx::broken_connection& error) {
       last_error = "connection failed: " + server_message(error);
       drop_connection();
+      // Some connection failures are not worth a retry: a malformed
+      // conninfo, a wrong password, a database or role that does not exist.
+      if (Status permanent = permanent_connection_error(last_error); !permanent.ok()) return permanent;
     } catch (const pqxx::sql_error& error) {
       if (!retryable_state(error.sqlstate())) return status_of(error);
       last_error = server_message(error);
@@ -187,7 +223,7 @@ Status Store::run(const std::string& what, const std::function<void(pqxx::connec
     backoff = std::min(backoff * 2, policy_.backoff_max);
   }
   return Status::Temporary(what + " failed after " + std::to_string(policy_.attempts_max) +
-                           " attempts (last: " + last_error + "); safe to re-run with the same key");
+                           " attempts (last: " + last_error + "); safe to re-run");
 }
 
 Result<std::vector<MigrationState>> Store::migration_status() {

@@ -51,6 +51,10 @@ class Store {
 
   // Opens the connection now (otherwise the first operation does).
   Status connect();
+  // Runs a trivial query: the database is reachable and answering.
+  Status ping();
+  // Pending transactions that are stuck (see reconcile), counted.
+  Result<int64_t> stuck_count(Milliseconds stuck_after);
 
   // Schema.
   Result<std::vector<MigrationState>> migration_status();

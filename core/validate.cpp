@@ -71,15 +71,49 @@ Status validate_idempotency_key(std::string_view key) {
   return Status::Ok();
 }
 
-Status validate_memo(std::string_view memo, std::string_view field) {
-  if (memo.size() > kMemoMax) {
-    return Status::Invalid(std::string(field) + " is too long: at most " +
-                           std::to_string(kMemoMax) + " bytes");
+namespace {
+
+// Decodes the UTF-8 code point at text[i], advancing i; -1 when invalid
+// (bad lead or continuation byte, overlong form, surrogate, beyond U+10FFFF).
+int32_t next_code_point(std::string_view text, std::size_t& i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  int length = 0;
+  int32_t cp = 0;
+  if (lead < 0x80) return text[i++];
+  if ((lead & 0xE0) == 0xC0) length = 2, cp = lead & 0x1F;
+  else if ((lead & 0xF0) == 0xE0) length = 3, cp = lead & 0x0F;
+  else if ((lead & 0xF8) == 0xF0) length = 4, cp = lead & 0x07;
+  else return -1;
+  if (i + static_cast<std::size_t>(length) > text.size()) return -1;
+  for (int k = 1; k < length; ++k) {
+    if ((byte(i + static_cast<std::size_t>(k)) & 0xC0) != 0x80) return -1;
+    cp = (cp << 6) | (byte(i + static_cast<std::size_t>(k)) & 0x3F);
   }
-  for (char c : memo) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) {
-      return Status::Invalid(std::string(field) + " must not contain control characters");
+  static const int32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinimum[length] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
+  i += static_cast<std::size_t>(length);
+  return cp;
+}
+
+bool is_forbidden(int32_t cp) {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)  // C0, DEL, C1 controls
+         || cp == 0x061C || cp == 0x200E || cp == 0x200F        // bidi marks
+         || (cp >= 0x202A && cp <= 0x202E)                       // bidi embeddings, overrides
+         || (cp >= 0x2066 && cp <= 0x2069);                      // bidi isolates
+}
+
+}  // namespace
+
+Status validate_text(std::string_view text, std::string_view field, std::size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return Status::Invalid(std::string(field) + " is too long: at most " + std::to_string(max_bytes) + " bytes");
+  }
+  for (std::size_t i = 0; i < text.size();) {
+    const int32_t cp = next_code_point(text, i);
+    if (cp < 0) return Status::Invalid(std::string(field) + " is not valid UTF-8");
+    if (is_forbidden(cp)) {
+      return Status::Invalid(std::string(field) + " must not contain control or bidirectional-override characters");
     }
   }
   return Status::Ok();

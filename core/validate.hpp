@@ -25,8 +25,13 @@ Status validate_user_wallet_owner(std::string_view user);
 Status validate_asset_code(std::string_view code);
 // Printable ASCII without spaces, 1..128 chars.
 Status validate_idempotency_key(std::string_view key);
-// UTF-8 text without control characters, at most 500 bytes.
-Status validate_memo(std::string_view memo, std::string_view field = "memo");
+// Valid UTF-8 of at most `max_bytes`, without control characters (C0, DEL,
+// C1) or bidirectional overrides and isolates, which could make output lie
+// on a terminal. Used for memos, names, reasons and actors.
+Status validate_text(std::string_view text, std::string_view field, std::size_t max_bytes);
+inline Status validate_memo(std::string_view memo, std::string_view field = "memo") {
+  return validate_text(memo, field, kMemoMax);
+}
 
 bool is_system_user(std::string_view user);
 

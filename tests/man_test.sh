@@ -43,6 +43,16 @@ for option in $(options_of); do
   checked=$((checked + 1))
   grep -qF -- "$option" <<<"$text" || { echo "walletctl.1 does not document global option $option"; status=1; }
 done
+# walletd(8) documents every option of walletd --help.
+if [ -n "${WALLETD:-}" ]; then
+  dtext="$(sed 's/\\-/-/g; s/\\f[BIRP]//g' "$root/man/walletd.8")"
+  for option in $("$WALLETD" --help | grep -oE '(^|[ ,])--[a-z][a-z-]*' | sed 's/^[ ,]//' | sort -u); do
+    checked=$((checked + 1))
+    grep -qF -- "$option" <<<"$dtext" || { echo "walletd.8 does not document $option"; status=1; }
+  done
+else
+  echo "WALLETD not set: walletd(8) not checked against walletd --help"; status=1
+fi
 [ "$checked" -gt 20 ] || { echo "only $checked options found in --help: parsing broke"; status=1; }
 [ $status -eq 0 ] && echo "ok: man pages lint clean, $checked options documented"
 exit $status

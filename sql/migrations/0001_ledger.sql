@@ -12,7 +12,7 @@
 CREATE TABLE assets (
     code       text PRIMARY KEY CHECK (code ~ '^[A-Z0-9_]{2,12}$'),
     scale      smallint NOT NULL CHECK (scale BETWEEN 0 AND 18),
-    name       text NOT NULL DEFAULT '' CHECK (length(name) <= 200),
+    name       text NOT NULL DEFAULT '' CHECK (octet_length(name) <= 200),
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -46,7 +46,7 @@ CREATE TABLE transactions (
     credit_wallet_id bigint NOT NULL REFERENCES wallets(id),
     amount           bigint NOT NULL CHECK (amount > 0),
     posted_amount    bigint CHECK (posted_amount > 0 AND posted_amount <= amount),
-    memo             text NOT NULL DEFAULT '' CHECK (length(memo) <= 500),
+    memo             text NOT NULL DEFAULT '' CHECK (octet_length(memo) <= 500),
     metadata         jsonb,
     reverses_id      bigint REFERENCES transactions(id),
     settle           boolean NOT NULL DEFAULT false,  -- pending until [settlement] command confirms
@@ -230,14 +230,17 @@ END $$;
 CREATE FUNCTION wallet_lock_system(p_user text, p_asset text) RETURNS wallets
 LANGUAGE plpgsql AS $$
 DECLARE
-    w wallets;
+    w       wallets;
+    v_shard integer;
 BEGIN
     SELECT * INTO w FROM wallets WHERE user_id = p_user AND asset = p_asset
         ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;
     IF NOT FOUND THEN
+        -- All shards busy: wait for one. The shard is drawn once (random()
+        -- in the WHERE clause would be drawn again for every row).
+        v_shard := floor(random() * wallet_system_shards())::integer;
         SELECT * INTO w FROM wallets
-            WHERE user_id = p_user AND asset = p_asset
-              AND shard = floor(random() * wallet_system_shards())::integer
+            WHERE user_id = p_user AND asset = p_asset AND shard = v_shard
             FOR UPDATE;
     END IF;
     IF w.id IS NULL THEN

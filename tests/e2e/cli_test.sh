@@ -146,5 +146,25 @@ run 0 -c "$tmp/good.toml" -d "$WALLETCTL_DATABASE" balance --user alice --asset 
 WALLETCTL_DATABASE="host=/nonexistent port=1" run 75 balance --user alice --asset "$A"
 expect_contains "unreachable database" "$err" "failed after"
 
+# Review findings, kept as regressions.
+run 2 deposit --user alice --asset "$A" --amount 1 --memo $'caf\xe9'
+expect_contains "invalid UTF-8 memo" "$err" "not valid UTF-8"
+run 2 deposit --user alice --asset "$A" --amount 1 --memo $'\u202Eevil'
+run 2 asset add "${A:0:10}NM" --scale 2 --name "$(head -c 250 /dev/zero | tr '\0' n)"
+run 2 --actor $'r\xe9' balance --user alice
+expect_eq "one line for a bad actor" "$(wc -l <"$tmp/err")" 1
+run 2 history --user alice --until 2026-11-22T07:44:00
+expect_contains "zone required" "$err" "expected RFC 3339"
+for t in now tomorrow epoch -infinity 99999-01-01; do run 2 history --user alice --since "$t"; done
+run 0 history --user alice --asset "$A" --since 2000-01-01T00:00:00+08:00 -o json
+run 2 -d "foo=bar" balance --user alice
+expect_contains "bad conninfo" "$err" "invalid database connection string"
+run 1 -d "$WALLETCTL_DATABASE dbname=no_such_database_$$" balance --user alice
+expect_contains "missing database" "$err" "does not exist"
+run 0 wallet create --user "sheet" --asset "$A"
+run 0 deposit --user sheet --asset "$A" --amount 1 --memo '=HYPERLINK("http://x","y")'
+run 0 history --user sheet --asset "$A" -o csv
+expect_contains "formula defused" "$out" "\"'=HYPERLINK("
+
 check_ledger "$A"
 finish

@@ -1,6 +1,7 @@
 // Many threads at once on the same wallets; then the invariants. (Process-
 // level concurrency through the walletctl binary is in tests/e2e.)
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "support.hpp"
@@ -82,5 +83,43 @@ TEST_CASE("transfers in both directions from many threads never deadlock and con
   CHECK(errors == 0);
   CHECK(posted + refused == 16 * 30);
   CHECK(f.balance_minor("left", asset) + f.balance_minor("right", asset) == 2000);
+  f.check_invariants(asset);
+}
+
+TEST_CASE("deposits wait for a busy treasury instead of failing (all shards locked)") {
+  test::Fixture f;
+  const std::string asset = f.asset(0);
+  for (int u = 0; u < 12; ++u) f.wallet("busy" + std::to_string(u), asset);
+  pqxx::work blocker(f.admin);
+  blocker.exec("SELECT 1 FROM wallets WHERE user_id = '@treasury' AND asset = '" + asset + "' FOR UPDATE");
+  std::atomic<int> ok{0};
+  std::vector<std::string> failures;
+  std::mutex failures_mutex;
+  std::vector<std::thread> threads;
+  for (int u = 0; u < 12; ++u) {
+    threads.emplace_back([&, u] {
+      Config config;
+      Store store(test::conninfo());
+      Ledger ledger(store, config);
+      MovementInput in;
+      in.operation = Operation::deposit;
+      in.user = "busy" + std::to_string(u);
+      in.asset = asset;
+      in.amount = "1";
+      in.actor = "tester";
+      auto r = ledger.move(in);
+      if (r.ok() && r->status == "posted") {
+        ++ok;
+      } else {
+        std::lock_guard lock(failures_mutex);
+        failures.push_back(r.ok() ? r->status : r.status().message());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all of them waiting now
+  blocker.commit();
+  for (auto& t : threads) t.join();
+  for (const auto& failure : failures) MESSAGE(failure);
+  CHECK(ok == 12);
   f.check_invariants(asset);
 }

@@ -88,3 +88,12 @@ TEST_CASE("csv fields are quoted per RFC 4180") {
   CHECK(csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
   CHECK(csv_field("two\nlines") == "\"two\nlines\"");
 }
+
+TEST_CASE("csv cells that a spreadsheet would run as formulas are defused") {
+  using wallet::cli::csv_field;
+  CHECK(csv_field("=HYPERLINK(\"http://x\",\"y\")") == "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+  CHECK(csv_field("+1+1") == "'+1+1");
+  CHECK(csv_field("-10.50") == "-10.50");
+  CHECK(csv_field("@treasury") == "@treasury");
+  CHECK(csv_field("@SUM(A1)") == "'@SUM(A1)");
+}

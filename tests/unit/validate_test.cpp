@@ -40,3 +40,19 @@ TEST_CASE("idempotency keys and memos are bounded") {
   CHECK_FALSE(validate_memo("line\nbreak").ok());
   CHECK(validate_memo("caf\xc3\xa9 order #12").ok());
 }
+
+TEST_CASE("text fields refuse invalid UTF-8, C1 controls and bidi overrides") {
+  CHECK(validate_memo("caf\xc3\xa9").ok());
+  CHECK(validate_memo("\xe4\xbd\xa0\xe5\xa5\xbd").ok());         // 你好
+  CHECK(validate_memo("\xf0\x9f\x92\xb0 bonus").ok());            // 💰
+  CHECK_FALSE(validate_memo("caf\xe9").ok());                     // Latin-1, not UTF-8
+  CHECK_FALSE(validate_memo("\xc0\xaf").ok());                    // overlong '/'
+  CHECK_FALSE(validate_memo("\xed\xa0\x80").ok());                // surrogate
+  CHECK_FALSE(validate_memo("\xf4\x90\x80\x80").ok());            // beyond U+10FFFF
+  CHECK_FALSE(validate_memo("abc\xe2\x82").ok());                 // truncated
+  CHECK_FALSE(validate_memo("\xc2\x9b" "2J").ok());               // C1 CSI
+  CHECK_FALSE(validate_memo("\xe2\x80\xae" "evil").ok());         // right-to-left override
+  CHECK_FALSE(validate_memo("\xe2\x81\xa6x").ok());               // isolate
+  CHECK(validate_text(std::string(200, 'n'), "name", kAssetNameMax).ok());
+  CHECK_FALSE(validate_text(std::string(201, 'n'), "name", kAssetNameMax).ok());
+}

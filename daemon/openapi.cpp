@@ -1,0 +1,153 @@
+// The OpenAPI 3 description of walletd's routes, served at /openapi.json.
+#include "core/version.hpp"
+#include "daemon/api.hpp"
+
+namespace wallet::daemon {
+
+namespace {
+
+using nlohmann::json;
+
+json ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+
+json responses(int ok_status, const std::string& schema, std::initializer_list<int> errors) {
+  json r = {{std::to_string(ok_status), {{"description", "success"}, {"content", {{"application/json", {{"schema", ref(schema)}}}}}}}};
+  static const std::map<int, std::string> kMeaning = {
+      {400, "invalid input"},      {401, "missing or bad bearer token"},      {404, "not found"},
+      {409, "conflict: key reused for another request, exists, or invalid state change"},
+      {413, "body too large"},     {422, "insufficient funds"},               {429, "rate limited (Retry-After)"},
+      {503, "database unavailable (Retry-After)"}};
+  for (int code : errors) {
+    r[std::to_string(code)] = {{"description", kMeaning.at(code)},
+                               {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
+  }
+  return r;
+}
+
+json body(const std::string& schema) {
+  return {{"required", true}, {"content", {{"application/json", {{"schema", ref(schema)}}}}}};
+}
+
+json path_param(const std::string& name, const std::string& description) {
+  return {{"name", name}, {"in", "path"}, {"required", true}, {"description", description}, {"schema", {{"type", "string"}}}};
+}
+
+json query_param(const std::string& name, const std::string& description) {
+  return {{"name", name}, {"in", "query"}, {"required", false}, {"description", description}, {"schema", {{"type", "string"}}}};
+}
+
+json key_header() {
+  return {{"name", "Idempotency-Key"}, {"in", "header"}, {"required", false},
+          {"description", "1-128 printable characters; replaying it with the same request returns the original result"},
+          {"schema", {{"type", "string"}}}};
+}
+
+json movement_operation(const std::string& summary, const std::string& schema) {
+  return {{"summary", summary},
+          {"parameters", json::array({key_header()})},
+          {"requestBody", body(schema)},
+          {"responses", [&] {
+             json r = responses(201, "Movement", {400, 401, 404, 409, 413, 422, 429, 503});
+             r["200"] = {{"description", "replay of an earlier request with the same Idempotency-Key"},
+                         {"content", {{"application/json", {{"schema", ref("Movement")}}}}}};
+             return r;
+           }()}};
+}
+
+json schemas() {
+  const json amount = {{"type", "string"}, {"pattern", "^[0-9]+(\\.[0-9]+)?$"},
+                       {"description", "decimal string, at most the asset's scale in decimals"}};
+  const json text = {{"type", "string"}};
+  const json nullable_text = {{"type", "string"}, {"nullable", true}};
+  return {
+      {"Error", {{"type", "object"}, {"properties", {{"error", {{"type", "object"}, {"properties", {{"code", text}, {"message", text}}}}}}}}},
+      {"WalletRequest", {{"type", "object"}, {"required", {"user", "asset"}}, {"additionalProperties", false},
+                         {"properties", {{"user", text}, {"asset", text}}}}},
+      {"Wallet", {{"type", "object"}, {"properties", {{"wallet_id", {{"type", "integer"}}}, {"user", text}, {"asset", text},
+                                                      {"balance", amount}, {"reserved", amount}, {"available", amount},
+                                                      {"created_at", text}}}}},
+      {"Balance", {{"type", "object"}, {"properties", {{"user", text}, {"asset", text}, {"balance", amount},
+                                                       {"reserved", amount}, {"available", amount}}}}},
+      {"Balances", {{"type", "array"}, {"items", ref("Balance")}}},
+      {"DepositRequest", {{"type", "object"}, {"required", {"user", "asset", "amount"}}, {"additionalProperties", false},
+                          {"properties", {{"user", text}, {"asset", text}, {"amount", amount},
+                                          {"kind", {{"type", "string"}, {"enum", {"deposit", "topup", "bonus"}}}},
+                                          {"memo", text}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+      {"WithdrawalRequest", {{"type", "object"}, {"required", {"user", "asset", "amount"}}, {"additionalProperties", false},
+                             {"properties", {{"user", text}, {"asset", text}, {"amount", amount},
+                                             {"kind", {{"type", "string"}, {"enum", {"withdraw", "purchase"}}}},
+                                             {"memo", text}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+      {"TransferRequest", {{"type", "object"}, {"required", {"from", "to", "asset", "amount"}}, {"additionalProperties", false},
+                           {"properties", {{"from", text}, {"to", text}, {"asset", text}, {"amount", amount}, {"memo", text},
+                                           {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+      {"PostRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"amount", amount}}}}},
+      {"VoidRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"reason", text}}}}},
+      {"Movement", {{"type", "object"},
+                    {"properties", {{"transaction_id", {{"type", "integer"}}}, {"idempotency_key", text},
+                                    {"status", {{"type", "string"}, {"enum", {"pending", "posted", "voided", "failed"}}}},
+                                    {"kind", text}, {"asset", text}, {"amount", amount}, {"posted_amount", nullable_text},
+                                    {"from", text}, {"to", text}, {"memo", text}, {"created_at", text},
+                                    {"expires_at", nullable_text}, {"replayed", {{"type", "boolean"}}}}}}},
+      {"Transaction", {{"allOf", json::array({ref("Movement"), {{"type", "object"},
+                        {"properties", {{"updated_at", text}, {"attempts", {{"type", "integer"}}},
+                                        {"next_attempt_at", nullable_text}, {"last_error", nullable_text},
+                                        {"entries", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}}})}}},
+      {"History", {{"type", "object"},
+                   {"properties", {{"entries", {{"type", "array"}, {"items", {{"type", "object"},
+                     {"properties", {{"transaction_id", {{"type", "integer"}}}, {"kind", text}, {"status", text},
+                                     {"asset", text}, {"amount", amount}, {"balance_after", nullable_text},
+                                     {"counterparty", text}, {"created_at", text}, {"memo", text}}}}}}},
+                                   {"next_cursor", nullable_text}}}}},
+      {"Health", {{"type", "object"}, {"properties", {{"status", text}, {"database", text}}}}},
+  };
+}
+
+}  // namespace
+
+json openapi_document() {
+  const json id = path_param("id", "transaction id");
+  const json user = path_param("user", "external user id");
+  json paths = {
+      {"/v1/wallets", {{"post", {{"summary", "create a user's wallet for an asset"}, {"requestBody", body("WalletRequest")},
+                                 {"responses", responses(201, "Wallet", {400, 401, 404, 409, 429, 503})}}}}},
+      {"/v1/users/{user}/balances",
+       {{"get", {{"summary", "a user's balances"}, {"parameters", json::array({user, query_param("asset", "only this asset")})},
+                 {"responses", responses(200, "Balances", {400, 401, 404, 429, 503})}}}}},
+      {"/v1/users/{user}/history",
+       {{"get", {{"summary", "a user's transactions, newest first, keyset-paginated"},
+                 {"parameters", json::array({user, query_param("asset", "only this asset"), query_param("kind", "only this kind"),
+                                             query_param("status", "pending, posted, voided or failed"),
+                                             query_param("since", "RFC 3339 time"), query_param("until", "RFC 3339 time"),
+                                             query_param("limit", "1-1000, default 50"),
+                                             query_param("cursor", "next_cursor of the previous page")})},
+                 {"responses", responses(200, "History", {400, 401, 404, 429, 503})}}}}},
+      {"/v1/deposits", {{"post", movement_operation("credit a user from @treasury", "DepositRequest")}}},
+      {"/v1/withdrawals", {{"post", movement_operation("debit a user to @settlement or @revenue", "WithdrawalRequest")}}},
+      {"/v1/transfers", {{"post", movement_operation("move value between two users", "TransferRequest")}}},
+      {"/v1/transactions/{id}", {{"get", {{"summary", "one transaction with its ledger entries"},
+                                          {"parameters", json::array({id})},
+                                          {"responses", responses(200, "Transaction", {400, 401, 404, 429, 503})}}}}},
+      {"/v1/transactions/{id}/post", {{"post", {{"summary", "complete a hold, all or part"}, {"parameters", json::array({id})},
+                                                {"requestBody", body("PostRequest")},
+                                                {"responses", responses(200, "Movement", {400, 401, 404, 409, 429, 503})}}}}},
+      {"/v1/transactions/{id}/void", {{"post", {{"summary", "release a hold"}, {"parameters", json::array({id})},
+                                                {"requestBody", body("VoidRequest")},
+                                                {"responses", responses(200, "Movement", {400, 401, 404, 409, 429, 503})}}}}},
+      {"/v1/transactions/{id}/reverse",
+       {{"post", {{"summary", "undo a posted transaction, at most once"}, {"parameters", json::array({id, key_header()})},
+                  {"responses", responses(201, "Movement", {400, 401, 404, 409, 422, 429, 503})}}}}},
+      {"/health", {{"get", {{"summary", "database reachable (no token needed)"}, {"security", json::array()},
+                            {"responses", responses(200, "Health", {503})}}}}},
+      {"/metrics", {{"get", {{"summary", "Prometheus metrics"},
+                             {"responses", {{"200", {{"description", "text exposition format"}}}}}}}}},
+      {"/openapi.json", {{"get", {{"summary", "this document"}, {"responses", {{"200", {{"description", "OpenAPI 3"}}}}}}}}},
+  };
+  return {{"openapi", "3.0.3"},
+          {"info", {{"title", "walletd"}, {"version", kVersion},
+                    {"description", "The wallet ledger's JSON HTTP API. Amounts are decimal strings in the asset's scale."}}},
+          {"security", json::array({{{"bearer", json::array()}}})},
+          {"paths", paths},
+          {"components", {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}, {"schemas", schemas()}}}};
+}
+
+}  // namespace wallet::daemon
