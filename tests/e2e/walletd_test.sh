@@ -221,6 +221,25 @@ grep -q "draining" "$tmp/main.log" || fail "no shutdown message in the log"
 pass
 echo "walletd: SIGTERM under load: $answered deposits answered 201 and all are in the ledger; exit 0"
 
+# --log-file, and SIGHUP reopening it after a rotation.
+"$WALLETD" -c "$tmp/main.toml" --log-file "$tmp/walletd.log" 2>"$tmp/stderr.log" &
+logpid=$!
+pids+=("$logpid")
+for _ in $(seq 100); do grep -q "listening on" "$tmp/walletd.log" 2>/dev/null && break; sleep 0.1; done
+url="http://127.0.0.1:$(grep -oE 'listening on http://127.0.0.1:[0-9]+' "$tmp/walletd.log" | grep -oE '[0-9]+$')"
+mv "$tmp/walletd.log" "$tmp/walletd.log.1"
+kill -HUP "$logpid"
+sleep 0.3
+http 200 GET /metrics
+sleep 0.2
+grep -q "log file reopened" "$tmp/walletd.log" || fail "SIGHUP did not reopen the log file"
+pass
+grep -q "GET /metrics" "$tmp/walletd.log" || fail "requests after SIGHUP are not in the new log file"
+pass
+kill -TERM "$logpid"
+wait "$logpid" || fail "walletd with --log-file did not exit cleanly"
+pass
+
 run_one_of "0 11" reconcile --full -o json
 expect_eq "no drift" "$(jq -r '.drift | length' <<<"$out")" 0
 check_ledger "$A"
