@@ -87,6 +87,9 @@ HttpServer::HttpServer(HttpOptions options) : impl_(std::make_unique<Impl>()) {
   svr.set_read_timeout(options.io_timeout);
   svr.set_write_timeout(options.io_timeout);
   svr.set_keep_alive_timeout(5);
+  // Answers are small and written in pieces: without TCP_NODELAY, Nagle and
+  // delayed ACKs add ~40 ms to every request.
+  svr.set_tcp_nodelay(true);
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     current = {std::chrono::steady_clock::now(), new_request_id(), ""};
     res.set_header("X-Request-Id", current.request_id);
