@@ -177,14 +177,15 @@ CREATE TYPE wallet_movement AS (
     expires_at      timestamptz,
     replayed        boolean,
     error_code      text,
-    error_message   text
+    error_message   text,
+    posted_amount   bigint
 );
 
 CREATE FUNCTION wallet_movement_of(p_id bigint, p_replayed boolean) RETURNS wallet_movement
 LANGUAGE sql STABLE AS $$
     SELECT t.id, t.idempotency_key, t.status, t.kind, t.asset, a.scale::integer,
            t.amount, d.user_id, c.user_id, t.memo, t.created_at, t.expires_at,
-           p_replayed, t.error_code, t.last_error
+           p_replayed, t.error_code, t.last_error, t.posted_amount
     FROM transactions t
     JOIN assets a ON a.code = t.asset
     JOIN wallets d ON d.id = t.debit_wallet_id

@@ -5,23 +5,6 @@
 -- id order, then at most one system-account shard. Nothing ever waits for a
 -- user wallet while holding a shard, so movements cannot deadlock.
 
-ALTER TYPE wallet_movement ADD ATTRIBUTE posted_amount bigint;
-
-CREATE INDEX transactions_expiring_idx ON transactions (expires_at) WHERE status = 'pending';
-CREATE INDEX transactions_pending_age_idx ON transactions (created_at) WHERE status = 'pending';
-
-CREATE OR REPLACE FUNCTION wallet_movement_of(p_id bigint, p_replayed boolean) RETURNS wallet_movement
-LANGUAGE sql STABLE AS $$
-    SELECT t.id, t.idempotency_key, t.status, t.kind, t.asset, a.scale::integer,
-           t.amount, d.user_id, c.user_id, t.memo, t.created_at, t.expires_at,
-           p_replayed, t.error_code, t.last_error, t.posted_amount
-    FROM transactions t
-    JOIN assets a ON a.code = t.asset
-    JOIN wallets d ON d.id = t.debit_wallet_id
-    JOIN wallets c ON c.id = t.credit_wallet_id
-    WHERE t.id = p_id
-$$;
-
 -- A direct movement posts its whole amount: record it, so that
 -- posted_amount is the amount that moved for every posted transaction.
 CREATE FUNCTION wallet_set_posted_amount() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -19,17 +19,7 @@ pass() { checks=$((checks + 1)); }
 
 # run CODE ARGS...: runs walletctl, stores stdout in $out and stderr in $err,
 # and fails unless it exited with CODE.
-run() {
-  local want=$1; shift
-  set +e
-  "$WALLETCTL" "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  set -e
-  out="$(cat "$tmp/out")"
-  err="$(cat "$tmp/err")"
-  [ "$rc" -eq "$want" ] || fail "walletctl $* exited $rc, expected $want; stderr: $err; stdout: $out"
-  pass
-}
+run() { run_one_of "$@"; }
 
 # run_one_of "CODES" ARGS...: like run, accepting any of the space-separated
 # exit codes (for whole-ledger commands that see other tests' data too).

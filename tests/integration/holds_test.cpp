@@ -85,6 +85,30 @@ struct ScriptedSettlement {
   }
 };
 
+// A wallet "alice" with 100 of a fresh asset, and a withdrawal of 30 from it
+// through `ledger` (which has the scripted settlement command).
+struct SettledWithdrawal {
+  std::string asset;
+  Result<Movement> result = Status::Internal("not run");
+};
+
+SettledWithdrawal withdraw_30(test::Fixture& f, Ledger& ledger, const std::string& kind = "") {
+  SettledWithdrawal w;
+  w.asset = f.asset(0);
+  f.wallet("alice", w.asset);
+  f.deposit("alice", w.asset, "100");
+  MovementInput in;
+  in.operation = Operation::withdraw;
+  in.user = "alice";
+  in.asset = w.asset;
+  in.amount = "30";
+  in.kind = kind;
+  in.actor = "tester";
+  w.result = ledger.move(in);
+  REQUIRE_MESSAGE(w.result.ok(), w.result.status().message());
+  return w;
+}
+
 }  // namespace
 
 TEST_CASE("a hold reserves without moving; post moves all or part and releases the rest") {
@@ -231,17 +255,9 @@ TEST_CASE("settlement answering 75 twice then 0 ends posted after retries") {
   test::Fixture f;
   ScriptedSettlement script("75\n75\n0\n");
   Ledger ledger(f.store, script.config);
-  const std::string asset = f.asset(0);
-  f.wallet("alice", asset);
-  f.deposit("alice", asset, "100");
-  MovementInput in;
-  in.operation = Operation::withdraw;
-  in.user = "alice";
-  in.asset = asset;
-  in.amount = "30";
-  in.actor = "tester";
-  auto w = ledger.move(in);
-  REQUIRE(w.ok());
+  auto setup = withdraw_30(f, ledger);
+  const std::string asset = setup.asset;
+  auto& w = setup.result;
   CHECK(w->status == "pending");
   CHECK_FALSE(w->expires_at.has_value());  // settlements never expire
   CHECK(reserved_minor(f, "alice", asset) == 30);
@@ -271,27 +287,17 @@ TEST_CASE("settlement answering 1 voids the withdrawal and releases the funds") 
   test::Fixture f;
   ScriptedSettlement script("1\n");
   Ledger ledger(f.store, script.config);
-  const std::string asset = f.asset(0);
-  f.wallet("alice", asset);
-  f.deposit("alice", asset, "100");
-  MovementInput in;
-  in.operation = Operation::withdraw;
-  in.user = "alice";
-  in.asset = asset;
-  in.amount = "30";
-  in.actor = "tester";
-  auto w = ledger.move(in);
-  REQUIRE(w.ok());
+  auto setup = withdraw_30(f, ledger);
+  const std::string asset = setup.asset;
+  auto& w = setup.result;
   CHECK(w->status == "voided");
   CHECK(movement_outcome(*w).code() == Code::conflict);
   CHECK(w->error_message.find("rejected (exit 1)") != std::string::npos);
   CHECK(f.balance_minor("alice", asset) == 100);
   CHECK(reserved_minor(f, "alice", asset) == 0);
   // Purchases never leave the system: no settlement for them.
-  in.kind = "purchase";
-  auto purchase = ledger.move(in);
-  REQUIRE(purchase.ok());
-  CHECK(purchase->status == "posted");
+  auto purchase = withdraw_30(f, ledger, "purchase");
+  CHECK(purchase.result->status == "posted");
   CHECK(script.calls_total() == 1);
   f.check_invariants(asset);
 }
@@ -300,19 +306,11 @@ TEST_CASE("a hanging settlement command is killed at its timeout and the withdra
   test::Fixture f;
   ScriptedSettlement script("hang\n", "1s");
   Ledger ledger(f.store, script.config);
-  const std::string asset = f.asset(0);
-  f.wallet("alice", asset);
-  f.deposit("alice", asset, "100");
-  MovementInput in;
-  in.operation = Operation::withdraw;
-  in.user = "alice";
-  in.asset = asset;
-  in.amount = "30";
-  in.actor = "tester";
   const auto started = std::chrono::steady_clock::now();
-  auto w = ledger.move(in);
+  auto setup = withdraw_30(f, ledger);
   const auto took = std::chrono::steady_clock::now() - started;
-  REQUIRE(w.ok());
+  const std::string asset = setup.asset;
+  auto& w = setup.result;
   CHECK(w->status == "pending");
   CHECK(took < std::chrono::seconds(10));  // not the command's 30 s: it was killed
   auto detail = ledger.transaction(std::to_string(w->transaction_id));
