@@ -144,7 +144,8 @@ BenchReport report_of(const BenchOptions& o, std::vector<WorkerResult>& results,
   return r;
 }
 
-double rounded(double value, double unit) { return std::round(value / unit) * unit; }
+// To one decimal, as the nearest double to that decimal (so it prints short).
+double one_decimal(double value) { return std::round(value * 10.0) / 10.0; }
 
 }  // namespace
 
@@ -232,7 +233,7 @@ nlohmann::json to_json(const BenchReport& r) {
   const double seconds = static_cast<double>(std::max<int64_t>(r.elapsed_ms, 1)) / 1000.0;
   nlohmann::json j = {{"ops", r.ops},
                       {"errors", r.errors},
-                      {"tps", rounded(static_cast<double>(r.ops) / seconds, 0.1)},
+                      {"tps", one_decimal(static_cast<double>(r.ops) / seconds)},
                       {"p50_ms", static_cast<double>(r.p50_us) / 1000.0},
                       {"p95_ms", static_cast<double>(r.p95_us) / 1000.0},
                       {"p99_ms", static_cast<double>(r.p99_us) / 1000.0},
