@@ -158,19 +158,22 @@ BEGIN
 
     -- 4. Per line: its wallet slots, the asset's scale, the first line of
     --    the batch with the same key, and what the key recorded before.
+    --    The key is looked up with one index probe per line (a scalar
+    --    subquery, kept from being flattened by OFFSET 0): a join could
+    --    choose to scan all transactions.
     SELECT array_agg(ds.slot::integer ORDER BY x.i), array_agg(cs.slot::integer ORDER BY x.i),
            array_agg(a.scale::integer ORDER BY x.i), array_agg(x.first_i::integer ORDER BY x.i),
-           array_agg(t.id ORDER BY x.i), array_agg(t.fingerprint ORDER BY x.i),
-           array_agg(t.status ORDER BY x.i)
+           array_agg((x.old).id ORDER BY x.i), array_agg((x.old).fingerprint ORDER BY x.i),
+           array_agg((x.old).status ORDER BY x.i)
       INTO l_debit, l_credit, l_scale, l_first, l_old_id, l_old_fp, l_old_state
-      FROM (SELECT y.*, first_value(y.i) OVER k AS first_i
+      FROM (SELECT y.*, first_value(y.i) OVER k AS first_i,
+                   (SELECT t FROM transactions t WHERE t.idempotency_key = y.k) AS old
               FROM unnest(p_keys, p_debits, p_credits, p_assets) WITH ORDINALITY AS y(k, du, cu, a, i)
             -- Keys cannot contain spaces, so a line without a key is a partition of its own.
-            WINDOW k AS (PARTITION BY coalesce(y.k, ' ' || y.i) ORDER BY y.i)) x
+            WINDOW k AS (PARTITION BY coalesce(y.k, ' ' || y.i) COLLATE "C" ORDER BY y.i) OFFSET 0) x
       LEFT JOIN assets a ON a.code = x.a
       LEFT JOIN unnest(s_user, s_asset) WITH ORDINALITY AS ds(u, a, slot) ON ds.u = x.du AND ds.a = x.a
-      LEFT JOIN unnest(s_user, s_asset) WITH ORDINALITY AS cs(u, a, slot) ON cs.u = x.cu AND cs.a = x.a
-      LEFT JOIN transactions t ON t.idempotency_key = x.k;
+      LEFT JOIN unnest(s_user, s_asset) WITH ORDINALITY AS cs(u, a, slot) ON cs.u = x.cu AND cs.a = x.a;
 
     l_claimer := array_fill(NULL::integer, ARRAY[n]);
     o_outcome := array_fill(NULL::text, ARRAY[n]);
