@@ -1,12 +1,11 @@
 // Bulk import against PostgreSQL: wallet_import_batch gives every line the
 // outcome one wallet_move() per line would have given, in line order, and
 // keeps the ledger's invariants; re-runs replay; dry runs write nothing;
-// concurrent imports and hot deposits stay exact.
+// concurrent imports stay exact.
 #include <atomic>
 #include <sstream>
 #include <thread>
 
-#include "core/bench.hpp"
 #include "core/import.hpp"
 #include "support.hpp"
 
@@ -254,43 +253,5 @@ TEST_CASE("two imports of the same file at once apply each line exactly once") {
   CHECK(applied + replayed == 2 * 620);
   CHECK(f.scalar("SELECT coalesce(sum(balance), 0) FROM wallets WHERE asset = '" + a + "' AND NOT is_system") ==
         20'000);
-  f.check_invariants(a);
-}
-
-TEST_CASE("concurrent hot deposits keep every balance exact and the asset's sum zero") {
-  test::Fixture f;
-  const std::string a = test::fresh_asset_code();
-  BenchOptions options;
-  options.asset = a;
-  options.clients = 4;
-  options.wallets = 20;
-  options.hot = true;
-  options.duration = Milliseconds{2'000};
-  auto report = run_bench(test::conninfo(), f.config, options);
-  REQUIRE_MESSAGE(report.ok(), report.status().message());
-  CHECK(report->errors == 0);
-  CHECK(report->ops > 0);
-  CHECK(report->refused == 0);
-  // Every deposit the bench counted is one posted transaction, and the
-  // users hold exactly what @treasury issued.
-  const std::string quoted = "'" + a + "'";
-  CHECK(f.scalar("SELECT count(*) FROM transactions WHERE asset = " + quoted + " AND status = 'posted'") ==
-        report->ops + options.wallets);
-  const int64_t issued =
-      f.scalar("SELECT coalesce(sum(amount), 0) FROM transactions WHERE asset = " + quoted + " AND status = 'posted'");
-  CHECK(f.scalar("SELECT sum(balance) FROM wallets WHERE asset = " + quoted + " AND NOT is_system") == issued);
-  CHECK(f.balance_minor("@treasury", a) == -issued);
-  CHECK(f.scalar("SELECT count(*) FROM wallets WHERE user_id = '@treasury' AND asset = " + quoted +
-                 " AND balance <> 0") > 1);
-  f.check_invariants(a);
-
-  // A second run reuses the wallets: their opening balances are replayed, not paid twice.
-  options.duration = Milliseconds{1'000};
-  options.hot = false;
-  auto again = run_bench(test::conninfo(), f.config, options);
-  REQUIRE(again.ok());
-  CHECK(again->errors == 0);
-  CHECK(f.scalar("SELECT count(*) FROM transactions WHERE asset = " + quoted + " AND kind = 'deposit' AND memo = "
-                 "'opening balance'") == options.wallets);
   f.check_invariants(a);
 }
