@@ -55,6 +55,8 @@ void register_admin_commands(CLI::App& app, Commands& commands);
 void register_money_commands(CLI::App& app, Commands& commands);
 void register_query_commands(CLI::App& app, Commands& commands);
 void register_reconcile_commands(CLI::App& app, Commands& commands);
+void register_import_commands(CLI::App& app, Commands& commands);
+void register_bench_commands(CLI::App& app, Commands& commands);
 
 // Runs walletctl with these arguments; returns the process exit code.
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,

@@ -119,6 +119,10 @@ const Statement kStatements[] = {
     {"audit_failure",
      "INSERT INTO audit_log(actor, action, arguments, outcome, message) "
      "VALUES ($1, $2, $3::jsonb, $4, $5)"},
+    // ---- bulk import (store_import.cpp) ----
+    {"import_batch",
+     "SELECT ordinal, outcome, transaction_id, message FROM wallet_import_batch($1::bigint[], $2::boolean[], "
+     "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11, $12)"},
     // ---- reconciliation (store_reconcile.cpp) ----
     {"reconcile_lock", "SELECT pg_advisory_xact_lock(727411002)"},
     // Reconcile's statements are big but cheap per row: JIT compilation

@@ -1,5 +1,7 @@
 #include "core/store.hpp"
 
+#include <cassert>
+
 #include <pqxx/pqxx>
 #include <set>
 #include <random>
@@ -140,6 +142,7 @@ Store::~Store() = default;
 struct Store::Connection {
   explicit Connection(const std::string& conninfo) : connection(conninfo) {}
   pqxx::connection connection;
+  std::unique_ptr<pqxx::work> dry_run;  // declared after connection: destroyed first
 };
 
 pqxx::connection_base& Store::connection() {
@@ -159,6 +162,50 @@ void Store::drop_connection() {
     connection_.reset();
   } catch (...) {  // closing a broken connection must not throw out of the retry loop
   }
+}
+
+bool Store::in_dry_run() const { return connection_ && connection_->dry_run; }
+
+Status Store::dry_run_begin() {
+  assert(!in_dry_run());
+  return run("import --dry-run", [&](pqxx::connection_base& c) {
+    connection_->dry_run = std::make_unique<pqxx::work>(c, "dry_run");
+  });
+}
+
+void Store::dry_run_end() {
+  if (!in_dry_run()) return;
+  try {
+    connection_->dry_run->abort();
+    connection_->dry_run.reset();
+  } catch (const std::exception& error) {
+    // The rollback failed, so the connection is broken: the server rolls
+    // the transaction back when it notices.
+    spdlog::debug("dry run rollback: {}", error.what());
+    drop_connection();
+  }
+}
+
+Status Store::run_in_dry_run(const std::string& what, const std::function<void(pqxx::transaction_base&)>& work) {
+  assert(in_dry_run());
+  last_attempts_ = 1;
+  Status status;
+  try {
+    work(*connection_->dry_run);
+    return Status::Ok();
+  } catch (const pqxx::sql_error& error) {
+    status = retryable_state(error.sqlstate())
+                 ? Status::Temporary(what + " (dry run) was interrupted: " + server_message(error) +
+                                     "; nothing was written, run it again")
+                 : status_of(error);
+  } catch (const pqxx::failure& error) {
+    status = Status::Temporary(what + " (dry run) was interrupted: " + server_message(error) +
+                               "; nothing was written, run it again");
+  } catch (const std::exception& error) {
+    status = Status::Internal(what + ": " + error.what());
+  }
+  dry_run_end();
+  return status;
 }
 
 Status Store::connect() {

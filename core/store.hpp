@@ -32,6 +32,7 @@
 
 namespace pqxx {
 class connection_base;
+class transaction_base;
 }
 
 namespace wallet {
@@ -113,6 +114,23 @@ class Store {
   Result<ReconcileReport> reconcile(bool full, Milliseconds stuck_after,
                                     const std::function<void(int64_t, int64_t)>& progress);
 
+  // Bulk import (store_import.cpp; the rules are wallet_import_batch's in
+  // sql/migrations/0003_import.sql). Applies `lines` in one database
+  // transaction and returns one result per line, in order. Retried like a
+  // movement: a retry after an unknown outcome replays what had committed
+  // (those lines then report replayed). `source` names the input in the
+  // audit row. Inside a dry run, the batch joins the dry-run transaction
+  // and is not retried.
+  Result<std::vector<ImportLineResult>> import_batch(const std::vector<ImportLine>& lines, const std::string& actor,
+                                                     const std::string& source);
+  // Starts a dry run: every import_batch until dry_run_end() runs in one
+  // database transaction, so later batches see what earlier ones would have
+  // done, and dry_run_end() rolls it all back. It holds the locks of the
+  // wallets it touched until then. Other operations must not be called in
+  // between (they would need the connection the dry run holds).
+  Status dry_run_begin();
+  void dry_run_end();
+
   // Records an operator action that failed before it changed anything.
   // Best effort: a failure to write it is logged, not returned.
   void audit_failure(const std::string& actor, const std::string& action,
@@ -130,6 +148,10 @@ class Store {
  private:
   pqxx::connection_base& connection();
   void drop_connection();
+  bool in_dry_run() const;
+  // Runs `work` once inside the open dry-run transaction; any failure ends
+  // the dry run (nothing to retry: its earlier batches are gone with it).
+  Status run_in_dry_run(const std::string& what, const std::function<void(pqxx::transaction_base&)>& work);
 
   std::string conninfo_;
   RetryPolicy policy_;

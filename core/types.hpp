@@ -208,6 +208,30 @@ struct ReconcileReport {
   std::vector<Stuck> stuck;
 };
 
+// One validated line of `walletctl import`, ready for the database (see
+// wallet_import_batch in sql/migrations/0003_import.sql).
+struct ImportLine {
+  int64_t line = 0;               // line number in the file, for messages and the audit log
+  bool creates_wallet = false;    // a `wallet` record: create to_user's wallet first
+  std::optional<int64_t> amount;  // minor units; nullopt only for a wallet without opening balance
+  std::string idempotency_key;    // empty exactly when amount is nullopt
+  std::string fingerprint;
+  std::string kind;
+  std::string from_user;
+  std::string to_user;
+  std::string asset;
+  std::string memo;
+};
+
+enum class ImportOutcome { applied, replayed, refused, not_found, conflict, invalid };
+
+// What became of one ImportLine.
+struct ImportLineResult {
+  ImportOutcome outcome = ImportOutcome::invalid;
+  std::optional<int64_t> transaction_id;  // the transaction recorded under the line's key
+  std::string message;                    // empty for applied and replayed
+};
+
 struct MigrationState {
   int version = 0;
   std::string name;
