@@ -181,17 +181,24 @@ CREATE TYPE wallet_movement AS (
     posted_amount   bigint
 );
 
+-- PL/pgSQL, not SQL: a SQL function that cannot be inlined is planned again
+-- on every call (0.4 ms here, 40% of a movement); PL/pgSQL caches the plan.
 CREATE FUNCTION wallet_movement_of(p_id bigint, p_replayed boolean) RETURNS wallet_movement
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    r wallet_movement;
+BEGIN
     SELECT t.id, t.idempotency_key, t.status, t.kind, t.asset, a.scale::integer,
            t.amount, d.user_id, c.user_id, t.memo, t.created_at, t.expires_at,
            p_replayed, t.error_code, t.last_error, t.posted_amount
+    INTO r
     FROM transactions t
     JOIN assets a ON a.code = t.asset
     JOIN wallets d ON d.id = t.debit_wallet_id
     JOIN wallets c ON c.id = t.credit_wallet_id
-    WHERE t.id = p_id
-$$;
+    WHERE t.id = p_id;
+    RETURN r;
+END $$;
 
 -- Returns the stored result for a key that was used before, or raises a
 -- conflict (WL409) when the key was used for a different request.
