@@ -1,5 +1,4 @@
--- 0003_import: bulk application of movements (walletctl import, bench setup),
--- and a fix of wallet_lock_system() (below).
+-- 0003_import: bulk application of movements (walletctl import, bench setup).
 --
 -- wallet_import_batch() applies a batch of lines in one statement, hence one
 -- database transaction, with the rules of one wallet_move() per line, in
@@ -24,31 +23,6 @@
 -- The audit log gets one row per batch (action 'import': source, line range
 -- and counts) rather than one per line; each transaction row carries the
 -- actor, and failed ones their reason.
-
--- Fix of 0001's wallet_lock_system(). When every shard of the account was
--- locked (eight concurrent deposits of one asset), its fallback compared each
--- row's shard with a random() drawn anew for that row, so it could match no
--- row at all ("system account not found", a refused deposit) or lock several
--- shards. The shard to wait for is now drawn once.
-CREATE OR REPLACE FUNCTION wallet_lock_system(p_user text, p_asset text) RETURNS wallets
-LANGUAGE plpgsql AS $$
-DECLARE
-    w       wallets;
-    v_shard integer;
-BEGIN
-    SELECT * INTO w FROM wallets WHERE user_id = p_user AND asset = p_asset
-        ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;
-    IF NOT FOUND THEN
-        v_shard := floor(random() * wallet_system_shards())::integer;
-        SELECT * INTO w FROM wallets
-            WHERE user_id = p_user AND asset = p_asset AND shard = v_shard
-            FOR UPDATE;
-    END IF;
-    IF w.id IS NULL THEN
-        RAISE EXCEPTION 'system account %/% not found', p_user, p_asset USING ERRCODE = 'WL404';
-    END IF;
-    RETURN w;
-END $$;
 
 -- Creates the wallets of 'wallet' lines that do not exist yet, once per
 -- (user, asset), and audits each creation. Returns, per line, whether that
