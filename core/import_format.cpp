@@ -1,5 +1,7 @@
 #include "core/import_format.hpp"
 
+#include "core/validate.hpp"
+
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -11,49 +13,8 @@ namespace {
 // Longest piece of user text quoted back in a message.
 constexpr std::size_t kShownMax = 40;
 
-std::string shown(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, kShownMax)) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += (byte < 0x20 || byte == 0x7f) ? '?' : c;
-  }
-  if (text.size() > kShownMax) out += "...";
-  return out;
-}
+std::string shown(std::string_view text) { return excerpt(text, kShownMax); }
 
-// Well-formed UTF-8: no stray continuation bytes, no overlong forms, no
-// surrogates, nothing above U+10FFFF. (PostgreSQL would refuse the whole
-// batch over one bad byte; here it is that one line's error.)
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    int extra = 0;
-    uint32_t code = 0;
-    if (byte < 0x80) {
-      ++i;
-      continue;
-    } else if ((byte & 0xe0) == 0xc0) {
-      extra = 1, code = byte & 0x1f;
-    } else if ((byte & 0xf0) == 0xe0) {
-      extra = 2, code = byte & 0x0f;
-    } else if ((byte & 0xf8) == 0xf0) {
-      extra = 3, code = byte & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size()) return false;  // truncated sequence
-    for (int k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    constexpr uint32_t kMinimum[] = {0, 0x80, 0x800, 0x10000};
-    if (code < kMinimum[extra] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
-    i += extra + 1;
-  }
-  return true;
-}
 
 Result<RecordType> record_type_of(std::string_view name) {
   if (name == "wallet") return RecordType::wallet;

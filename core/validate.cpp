@@ -6,16 +6,7 @@ namespace wallet {
 
 namespace {
 
-std::string shown(std::string_view text) {
-  constexpr std::size_t kShownMax = 70;
-  std::string out;
-  for (char c : text.substr(0, kShownMax)) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += (byte < 0x20 || byte == 0x7f) ? '?' : c;
-  }
-  if (text.size() > kShownMax) out += "...";
-  return out;
-}
+std::string shown(std::string_view text) { return excerpt(text, 70); }
 
 bool is_user_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -104,6 +95,23 @@ bool is_forbidden(int32_t cp) {
 }
 
 }  // namespace
+
+std::string excerpt(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  for (char c : text.substr(0, max_bytes)) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += (byte < 0x20 || byte == 0x7f) ? '?' : c;
+  }
+  if (text.size() > max_bytes) out += "...";
+  return out;
+}
+
+bool is_valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    if (next_code_point(text, i) < 0) return false;
+  }
+  return true;
+}
 
 Status validate_text(std::string_view text, std::string_view field, std::size_t max_bytes) {
   if (text.size() > max_bytes) {

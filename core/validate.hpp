@@ -2,6 +2,7 @@
 // returns Ok or Invalid with a one-line reason naming the field.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "core/status.hpp"
@@ -34,5 +35,13 @@ inline Status validate_memo(std::string_view memo, std::string_view field = "mem
 }
 
 bool is_system_user(std::string_view user);
+
+// Well-formed UTF-8: no stray continuation bytes, overlong forms,
+// surrogates, or code points above U+10FFFF.
+bool is_valid_utf8(std::string_view text);
+
+// User text quoted back in an error: at most `max_bytes`, control bytes
+// shown as '?', "..." when cut.
+std::string excerpt(std::string_view text, std::size_t max_bytes);
 
 }  // namespace wallet

@@ -226,7 +226,7 @@ TEST_CASE("two imports of the same file at once apply each line exactly once") {
   for (int i = 0; i < 20; ++i) text += "wallet,c" + std::to_string(i) + ",," + a + ",1000,\n";
   for (int i = 0; i < 600; ++i) {
     text += "transfer,c" + std::to_string(i % 20) + ",c" + std::to_string((i * 7 + 3) % 20) + "," + a + "," +
-            std::to_string(1 + i % 50) + ",t" + std::to_string(i) + "\n";
+            std::to_string(1 + i % 50) + ",t-" + a + "-" + std::to_string(i) + "\n";
   }
   text.erase(text.size() - 1);  // the last line without a newline
   std::atomic<int64_t> applied{0}, replayed{0}, failures{0};
