@@ -24,7 +24,8 @@
 # asset sums to zero, no user wallet is below zero, replaying acknowledged
 # keys gives the same answers, and `walletctl reconcile --full` is clean.
 # Then it checks that the checks can fail: on copies of the database, a
-# corrupted balance and a deleted acknowledged transaction must be caught.
+# corrupted balance, a deleted acknowledged transaction and a well-formed
+# transaction that no client asked for must each be caught.
 #
 # It runs against a PostgreSQL cluster of its own (scripts/pg with
 # WALLET_PG_DIR in a temporary directory), so crashing it disturbs nobody.
@@ -44,8 +45,6 @@
 #   --keep                keep the working directory (logs, cluster) afterwards
 set -euo pipefail
 
-: "${WALLETCTL:?set WALLETCTL to the walletctl binary}"
-: "${WALLETD:?set WALLETD to the walletd binary}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 duration_s=30 cli_clients=4 http_clients=4 wallets=6 fault_every_s=2 sabotage="" keep=0 fsync=on
@@ -71,6 +70,8 @@ while [ $# -gt 0 ]; do
     *) echo "chaos: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+: "${WALLETCTL:?set WALLETCTL to the walletctl binary}"
+: "${WALLETD:?set WALLETD to the walletd binary}"
 [[ "$duration_s" =~ ^[0-9]+$ && "$duration_s" -ge 1 && "$duration_s" -le 86400 ]] \
   || { echo "chaos: --duration must be 1s..24h" >&2; exit 2; }
 for n in "$cli_clients" "$http_clients" "$wallets" "$fault_every_s"; do
@@ -276,6 +277,7 @@ client() {
       case "$result" in
         posted | refused) echo "E $key $result $txid $attempts ." >>"$log"; break ;;
         anomaly) echo "A $key $detail" >>"$work/log/$id.anomalies" ;;
+        retry) r=${detail%%:*}; echo "R $key ${r// /-} ." >>"$log" ;;
       esac
       if [ "$attempts" -ge "$attempts_max" ] || [ "$(now_ms)" -ge "$drain_ms" ]; then
         echo "E $key gaveup - $attempts ." >>"$log"
@@ -433,6 +435,8 @@ attempts=$(sql "SELECT coalesce(sum(attempts), 0) FROM chaos.outcomes")
 anomalies=$( { cat "$work"/log/*.anomalies 2>/dev/null || true; } | wc -l)
 channels=$(sql "SELECT string_agg(channel || ' ' || n, ', ' ORDER BY channel) FROM
                 (SELECT channel, count(*) n FROM chaos.requests GROUP BY channel) c")
+retried=$(cat "$work"/log/*.log | awk '$1 == "R" && NF == 4 { n[$3]++ }
+  END { for (r in n) printf "%s%s x%d", (sep++ ? ", " : ""), r, n[r] }')
 ops=$(sql "SELECT string_agg(op || ' ' || n, ', ' ORDER BY op) FROM (SELECT op, count(*) n FROM chaos.requests GROUP BY op) o")
 
 echo "chaos: checks"
@@ -463,7 +467,8 @@ chaos: summary (${elapsed_s}s: ${duration_s}s of faults, then drain)
   acknowledged posted      $posted
   acknowledged refused     $refused (insufficient funds)
   unknown (client killed)  $unknown: applied $unknown_applied, refused $unknown_refused, never arrived $((unknown - unknown_applied - unknown_refused))
-  requests sent            $attempts (incl. retries with the same key; ${replays} replays checked)
+  requests sent            $attempts (incl. retries with the same key; ${replays} replays checked afterwards)
+  answers that meant retry ${retried:-none} (exit-137/HTTP-000 with a kill: the request was killed)
   faults injected          $total: kill-request ${faults[kill-request]}, kill-client ${faults[kill-client]}, kill-walletd ${faults[kill-walletd]}, pg-crash ${faults[pg-crash]}, pg-terminate ${faults[pg-terminate]}
   lost acknowledged        $lost
   checks failed            $violations
