@@ -382,12 +382,24 @@ fault_pg_terminate() {
   [ "$n" = failed ] || faults[pg-terminate]=$((faults[pg-terminate] + 1))
 }
 
+# walletd must only die when the injector kills it; a death of its own
+# (a crash, a sanitizer report) is a finding. It is restarted either way.
+walletd_deaths=0
+check_walletd_alive() {
+  kill -0 "$walletd_pid" 2>/dev/null && return
+  walletd_deaths=$((walletd_deaths + 1))
+  wait "$walletd_pid" 2>/dev/null || true
+  fault_log "walletd $walletd_pid died on its own"
+  start_walletd
+}
+
 say "$cli_clients walletctl + $http_clients HTTP clients, $wallets wallets x 2 assets, ${duration_s}s, a fault every ~${fault_every_s}s"
 while :; do
   # Uniform in [0.5, 1.5] x the mean interval.
   pause_ms=$((fault_every_s * 500 + RANDOM % (fault_every_s * 1000 + 1)))
   [ $(($(now_ms) + pause_ms)) -lt "$stop_ms" ] || break
   sleep "$((pause_ms / 1000)).$(printf '%03d' $((pause_ms % 1000)))"
+  check_walletd_alive
   r=$((RANDOM % 100))
   if [ $r -lt 30 ]; then fault_kill_request
   elif [ $r -lt 45 ]; then fault_kill_client
@@ -418,8 +430,10 @@ elapsed_s=$(( ($(now_ms) - start_ms) / 1000 ))
 source "$root/tests/e2e/chaos_check.sh"
 load_histories
 replay_acknowledged >"$work/replays.txt"
+check_walletd_alive
 kill -TERM "$walletd_pid" 2>/dev/null || true
-wait "$walletd_pid" 2>/dev/null || true
+walletd_exit=0
+wait "$walletd_pid" 2>/dev/null || walletd_exit=$?
 walletd_pid=""
 [ -z "$sabotage" ] || { say "sabotage: $sabotage (the checks below must fail)"; sabotage chaos "$sabotage"; }
 
@@ -450,6 +464,15 @@ check_db chaos
   echo "  FAILED: $anomalies answers outside the contract (neither definite nor 'retry'), e.g.:"
   cat "$work"/log/*.anomalies | head -5 | sed 's/^/    /' || true
 }
+[ "$walletd_deaths" -eq 0 ] && [ "$walletd_exit" -eq 0 ] || {
+  violations=$((violations + 1))
+  echo "  FAILED: walletd died on its own $walletd_deaths times; exit status after SIGTERM $walletd_exit"
+}
+if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work"/walletd.*.log "$work"/walletd.stderr; then
+  violations=$((violations + 1))
+  echo "  FAILED: a sanitizer report from walletd:"
+  grep -hE -m3 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work"/walletd.*.log "$work"/walletd.stderr | sed 's/^/    /'
+fi
 [ "$replay_failures" -eq 0 ] || {
   violations=$((violations + 1))
   echo "  FAILED: $replay_failures of $replays replays of acknowledged keys answered differently:"
