@@ -213,14 +213,15 @@ send_cli() {
   case "$rc" in
     0) if [[ "$out" =~ \"status\":\ *\"posted\" && "$txid" != - ]]; then result=posted; else result=anomaly; fi ;;
     3) if [[ "$txid" != - ]]; then result=refused; else result=anomaly; fi ;;
-    75 | 137) result=retry ;;  # unavailable, or killed by the fault injector
+    75) result=retry ;;  # unavailable, safe to retry
+    137) result=retry rc=killed ;;  # killed by the fault injector
     *) result=anomaly ;;
   esac
-  detail="exit $rc: $(head -c 300 "$work/inflight/$id.err" | tr '\n' ' ')"
+  detail="walletctl exit $rc: $(head -c 300 "$work/inflight/$id.err" | tr '\n' ' ')"
 }
 
 send_http() {
-  local id=$1 key=$2 op=$3 asset=$4 from=$5 to=$6 amount=$7 out code path body url
+  local id=$1 key=$2 op=$3 asset=$4 from=$5 to=$6 amount=$7 out code path body url rc
   local a
   a=$(amount_text "$asset" "$amount")
   case "$op" in
@@ -234,19 +235,21 @@ send_http() {
     -H "Authorization: Bearer chaos" -H "Idempotency-Key: $key" -H 'Content-Type: application/json' \
     --data-binary "$body" "$url/v1/$path" >"$work/inflight/$id.code" 2>/dev/null &
   echo $! >"$work/inflight/$id.pid"
-  wait $! || true
+  wait $! && rc=0 || rc=$?
   rm -f "$work/inflight/$id.pid"
   code=$(<"$work/inflight/$id.code")
+  [ "$rc" -ne 137 ] || code=killed
+  [ "$code" != 000 ] || code="000-curl-exit-$rc"  # 7: refused, 52: empty reply, 56: reset, 28: timeout
   out=$(<"$work/inflight/$id.out")
   txid="-"
   [[ "$out" =~ \"transaction_id\":\ *([0-9]+) ]] && txid=${BASH_REMATCH[1]}
   case "$code" in
     200 | 201) if [[ "$out" =~ \"status\":\ *\"posted\" && "$txid" != - ]]; then result=posted; else result=anomaly; fi ;;
     422) if [[ "$txid" != - ]]; then result=refused; else result=anomaly; fi ;;
-    503 | 000 | "") result=retry ;;  # database unavailable, walletd down, or killed
+    503 | 000* | killed) result=retry ;;  # database unavailable, no answer from walletd, or killed
     *) result=anomaly ;;
   esac
-  detail="HTTP ${code:-none}: $(head -c 300 "$work/inflight/$id.out" | tr '\n' ' ')"
+  detail="HTTP $code: $(head -c 300 "$work/inflight/$id.out" | tr '\n' ' ')"
 }
 
 # client KIND ID: moves money until stop_ms; one key at a time, retried
@@ -393,6 +396,7 @@ check_walletd_alive() {
   start_walletd
 }
 
+deck=()
 say "$cli_clients walletctl + $http_clients HTTP clients, $wallets wallets x 2 assets, ${duration_s}s, a fault every ~${fault_every_s}s"
 while :; do
   # Uniform in [0.5, 1.5] x the mean interval.
@@ -400,13 +404,12 @@ while :; do
   [ $(($(now_ms) + pause_ms)) -lt "$stop_ms" ] || break
   sleep "$((pause_ms / 1000)).$(printf '%03d' $((pause_ms % 1000)))"
   check_walletd_alive
-  r=$((RANDOM % 100))
-  if [ $r -lt 30 ]; then fault_kill_request
-  elif [ $r -lt 45 ]; then fault_kill_client
-  elif [ $r -lt 65 ]; then fault_kill_walletd
-  elif [ $r -lt 80 ]; then fault_pg_crash
-  else fault_pg_terminate
-  fi
+  # Dealt from a shuffled deck: every ten faults have every kind.
+  [ ${#deck[@]} -gt 0 ] || deck=(kill_request kill_request kill_request kill_client kill_client
+                                 kill_walletd kill_walletd pg_crash pg_terminate pg_terminate)
+  i=$((RANDOM % ${#deck[@]}))
+  "fault_${deck[i]}"
+  deck=("${deck[@]:0:i}" "${deck[@]:i+1}")
 done
 
 # --- Drain: no more faults; every surviving client must settle its key -----
@@ -491,7 +494,7 @@ chaos: summary (${elapsed_s}s: ${duration_s}s of faults, then drain)
   acknowledged refused     $refused (insufficient funds)
   unknown (client killed)  $unknown: applied $unknown_applied, refused $unknown_refused, never arrived $((unknown - unknown_applied - unknown_refused))
   requests sent            $attempts (incl. retries with the same key; ${replays} replays checked afterwards)
-  answers that meant retry ${retried:-none} (exit-137/HTTP-000 with a kill: the request was killed)
+  answers that meant retry ${retried:-none}
   faults injected          $total: kill-request ${faults[kill-request]}, kill-client ${faults[kill-client]}, kill-walletd ${faults[kill-walletd]}, pg-crash ${faults[pg-crash]}, pg-terminate ${faults[pg-terminate]}
   lost acknowledged        $lost
   checks failed            $violations
