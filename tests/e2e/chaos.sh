@@ -372,6 +372,8 @@ fault_pg_crash() {
   down_ms=$(now_ms)
   faults[pg-crash]=$((faults[pg-crash] + 1))
   sleep "$((RANDOM % 3)).$((RANDOM % 10))"
+  # Sometimes walletd dies too, and starts again while the database is down.
+  [ $((RANDOM % 3)) -ne 0 ] || fault_kill_walletd
   pg start >/dev/null
   fault_log "pg-crash: down for $(( $(now_ms) - down_ms )) ms including recovery"
 }
