@@ -77,6 +77,7 @@ done
 for n in "$cli_clients" "$http_clients" "$wallets" "$fault_every_s"; do
   [[ "$n" =~ ^[0-9]+$ && "$n" -le 64 ]] || { echo "chaos: counts must be 0..64" >&2; exit 2; }
 done
+[ "$fault_every_s" -ge 1 ] || { echo "chaos: --fault-every must be at least 1" >&2; exit 2; }
 [ "$wallets" -ge 2 ] || { echo "chaos: --wallets must be at least 2" >&2; exit 2; }
 [ $((cli_clients + http_clients)) -ge 1 ] || { echo "chaos: no clients" >&2; exit 2; }
 case "$fsync" in on | off) ;; *) echo "chaos: --fsync must be on or off" >&2; exit 2 ;; esac
@@ -238,15 +239,17 @@ send_http() {
   wait $! && rc=0 || rc=$?
   rm -f "$work/inflight/$id.pid"
   code=$(<"$work/inflight/$id.code")
-  [ "$rc" -ne 137 ] || code=killed
-  [ "$code" != 000 ] || code="000-curl-exit-$rc"  # 7: refused, 52: empty reply, 56: reset, 28: timeout
+  # A failed transfer is no answer, even with a status line: walletd killed
+  # after sending its headers leaves "201" and half a body (curl exit 18).
+  # curl exits 7: refused, 18: partial body, 28: timeout, 52: empty reply, 56: reset.
+  if [ "$rc" -eq 137 ]; then code=killed; elif [ "$rc" -ne 0 ]; then code="$code-curl-exit-$rc"; fi
   out=$(<"$work/inflight/$id.out")
   txid="-"
   [[ "$out" =~ \"transaction_id\":\ *([0-9]+) ]] && txid=${BASH_REMATCH[1]}
   case "$code" in
     200 | 201) if [[ "$out" =~ \"status\":\ *\"posted\" && "$txid" != - ]]; then result=posted; else result=anomaly; fi ;;
     422) if [[ "$txid" != - ]]; then result=refused; else result=anomaly; fi ;;
-    503 | 000* | killed) result=retry ;;  # database unavailable, no answer from walletd, or killed
+    503 | *-curl-exit-* | killed) result=retry ;;  # database unavailable, no (whole) answer, or killed
     *) result=anomaly ;;
   esac
   detail="HTTP $code: $(head -c 300 "$work/inflight/$id.out" | tr '\n' ' ')"
