@@ -165,3 +165,80 @@ self_check() {
   done
   violations=$saved
 }
+
+# figure CONDITION: how many requests (with their transaction, if any) match.
+figure() { sql "SELECT count(*) FROM chaos.final f LEFT JOIN chaos.tx t ON t.key = f.key WHERE $1"; }
+
+# report: the verdict of every check and the summary; exits 1 on any finding.
+report() {
+  local attempted posted refused gaveup unknown unknown_applied unknown_refused attempts anomalies
+  local channels retried ops lost extra total
+  attempted=$(figure true)
+  posted=$(figure "f.result = 'posted'")
+  refused=$(figure "f.result = 'refused'")
+  gaveup=$(figure "f.result = 'gaveup'")
+  unknown=$(figure "f.result IS NULL OR f.result = 'gaveup'")
+  unknown_applied=$(figure "(f.result IS NULL OR f.result = 'gaveup') AND t.status = 'posted'")
+  unknown_refused=$(figure "(f.result IS NULL OR f.result = 'gaveup') AND t.status = 'failed'")
+  attempts=$(sql "SELECT coalesce(sum(attempts), 0) FROM chaos.outcomes")
+  anomalies=$( { cat "$work"/log/*.anomalies 2>/dev/null || true; } | wc -l)
+  channels=$(sql "SELECT string_agg(channel || ' ' || n, ', ' ORDER BY channel) FROM
+                  (SELECT channel, count(*) n FROM chaos.requests GROUP BY channel) c")
+  retried=$(cat "$work"/log/*.log | awk '$1 == "R" && NF == 4 { n[$3]++ }
+    END { for (r in n) printf "%s%s x%d", (sep++ ? ", " : ""), r, n[r] }')
+  ops=$(sql "SELECT string_agg(op || ' ' || n, ', ' ORDER BY op) FROM (SELECT op, count(*) n FROM chaos.requests GROUP BY op) o")
+
+  echo "chaos: checks"
+  check_db chaos
+  [ "$gaveup" -eq 0 ] && [ "$stuck_clients" -eq 0 ] || {
+    violations=$((violations + 1))
+    echo "  FAILED: liveness: $gaveup keys without a definite answer after the faults stopped, $stuck_clients clients stuck"
+  }
+  [ "$anomalies" -eq 0 ] || {
+    violations=$((violations + 1))
+    echo "  FAILED: $anomalies answers outside the contract (neither definite nor 'retry'), e.g.:"
+    cat "$work"/log/*.anomalies | head -5 | sed 's/^/    /' || true
+  }
+  [ "$walletd_deaths" -eq 0 ] && [ "$walletd_exit" -eq 0 ] || {
+    violations=$((violations + 1))
+    echo "  FAILED: walletd died on its own $walletd_deaths times; exit status after SIGTERM $walletd_exit"
+  }
+  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work"/walletd.*.log "$work"/walletd.stderr; then
+    violations=$((violations + 1))
+    echo "  FAILED: a sanitizer report from walletd:"
+    grep -hE -m3 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work"/walletd.*.log "$work"/walletd.stderr | sed 's/^/    /'
+  fi
+  [ "$replay_failures" -eq 0 ] || {
+    violations=$((violations + 1))
+    echo "  FAILED: $replay_failures of $replays replays of acknowledged keys answered differently:"
+    head -5 "$work/replays.txt"
+  }
+  lost=$(sql "SELECT count(*) FROM chaos.final f LEFT JOIN chaos.tx t ON t.key = f.key
+              WHERE f.result IN ('posted', 'refused')
+                AND (t.id IS NULL OR t.id <> f.txid OR t.status <> CASE f.result WHEN 'posted' THEN 'posted' ELSE 'failed' END)")
+  extra=$(sql "SELECT count(*) FROM chaos.tx t WHERE t.key NOT LIKE 'seed-%'
+                AND NOT EXISTS (SELECT 1 FROM chaos.requests r WHERE r.key = t.key)")
+  [ -n "$sabotage" ] || { echo "chaos: self-check (sabotaged copies of the database)"; self_check; }
+
+  total=$((faults[kill-request] + faults[kill-client] + faults[kill-walletd] + faults[pg-crash] + faults[pg-terminate]))
+  cat <<SUMMARY
+chaos: summary (${elapsed_s}s: ${duration_s}s of faults, then drain)
+  movements attempted      $attempted ($channels; $ops)
+  acknowledged posted      $posted
+  acknowledged refused     $refused (insufficient funds)
+  unknown (client killed)  $unknown: applied $unknown_applied, refused $unknown_refused, never arrived $((unknown - unknown_applied - unknown_refused))
+  requests sent            $attempts (incl. retries with the same key; ${replays} replays checked afterwards)
+  answers that meant retry ${retried:-none}
+  faults injected          $total: kill-request ${faults[kill-request]}, kill-client ${faults[kill-client]}, kill-walletd ${faults[kill-walletd]}, pg-crash ${faults[pg-crash]}, pg-terminate ${faults[pg-terminate]}
+  lost acknowledged        $lost
+  unasked-for movements    $extra (keys are unique, so nothing was applied twice)
+  checks failed            $violations
+SUMMARY
+  if [ "$violations" -ne 0 ] || [ "$self_check_failures" -ne 0 ]; then
+    keep=1
+    echo "chaos: FAIL (histories, faults.log and walletd logs are in $work)"
+    exit 1
+  fi
+  [ "$posted" -gt 0 ] || { echo "chaos: FAIL: no movement was acknowledged at all"; exit 1; }
+  echo "chaos: ok"
+}
