@@ -180,7 +180,7 @@ expect_contains "formula defused" "$out" "\"'=HYPERLINK("
 # Bounds (the LIMITS table of walletctl(1)): each value at its bound works,
 # one past it is exit 2 with one line on stderr and changes nothing.
 rep() { printf "%${2}s" "" | tr ' ' "$1"; }
-u64=$(rep u 64) k128=$(rep k 128) a64=$(rep a 64)
+u64=$(rep u 64) k128="$A-$(rep k $((127 - ${#A})))" a64="$A-$(rep a $((63 - ${#A})))"
 m500=$(for _ in $(seq 250); do printf '\xc3\xa9'; done)  # 250 two-byte characters: 500 bytes
 refused_once() { run 2 "$@"; expect_eq "one line for: ${*:1:3}..." "$(wc -l <"$tmp/err")" 1; }
 run 0 asset add "${A}XYZ" --scale 2 --name "$(rep n 200)"
