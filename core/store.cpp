@@ -41,9 +41,17 @@ std::string server_message(const std::exception& error) {
   return text;
 }
 
+// The error's SQLSTATE. libpqxx 6 throws some of its specific classes
+// without it (insufficient_privilege among them); those get theirs back.
+std::string sqlstate_of(const pqxx::sql_error& error) {
+  if (!error.sqlstate().empty()) return error.sqlstate();
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&error) != nullptr) return "42501";
+  return "";
+}
+
 // Maps an SQL error to the core's Status. Our own functions raise WL4xx.
 Status status_of(const pqxx::sql_error& error) {
-  const std::string& state = error.sqlstate();
+  const std::string state = sqlstate_of(error);
   const std::string message = server_message(error);
   if (state == "WL400") return Status::Invalid(message);
   if (state == "WL404") return Status::NotFound(message);

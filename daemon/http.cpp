@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -44,6 +45,17 @@ HttpRequest convert(const httplib::Request& req) {
   for (const auto& [k, v] : req.params) r.query.emplace(k, v);
   for (const auto& [k, v] : req.headers) r.headers.emplace(lower(k), v);
   return r;
+}
+
+// The header fields the client sent: cpp-httplib adds one REMOTE_ADDR (and
+// the like) to the same map, which does not count (but a client's own
+// copies do).
+std::size_t header_fields_of(const httplib::Request& req) {
+  std::size_t fields = req.headers.size();
+  for (const char* added : {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"}) {
+    fields -= std::min<std::size_t>(req.headers.count(added), 1);
+  }
+  return fields;
 }
 
 void apply(const HttpResponse& from, httplib::Response& to) {
@@ -93,7 +105,7 @@ HttpServer::HttpServer(HttpOptions options) : impl_(std::make_unique<Impl>()) {
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     current = {std::chrono::steady_clock::now(), new_request_id(), ""};
     res.set_header("X-Request-Id", current.request_id);
-    if (req.headers.size() > impl_->options.header_fields_max) {
+    if (header_fields_of(req) > impl_->options.header_fields_max) {
       apply(error_response(431, "headers_too_large",
                            "more than " + std::to_string(impl_->options.header_fields_max) + " header fields"),
             res);

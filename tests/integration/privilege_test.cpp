@@ -2,7 +2,9 @@
 // that is only a member of wallet_app) can read and call the ledger's
 // entry points, and nothing else: every direct write, schema change or
 // escalation is refused with SQLSTATE 42501 (insufficient_privilege).
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <thread>
 
 #include "core/import.hpp"
@@ -21,6 +23,8 @@ std::string sqlstate_of(pqxx::connection& c, const std::string& statement) {
     tx.exec(statement);
     tx.abort();
     return "";
+  } catch (const pqxx::insufficient_privilege&) {
+    return "42501";  // libpqxx 6 throws this one without its SQLSTATE
   } catch (const pqxx::sql_error& error) {
     return error.sqlstate();
   }
@@ -35,8 +39,10 @@ struct AppConnection {
     const auto row = tx.exec1(
         "SELECT r.rolsuper, pg_has_role(current_user, 'wallet_app', 'USAGE'), "
         "pg_has_role(current_user, 'wallet_owner', 'USAGE'), current_user FROM pg_roles r WHERE r.rolname = current_user");
+    const std::string role = row[3].as<std::string>();
     REQUIRE_MESSAGE(!row[0].as<bool>(), "WALLETCTL_DATABASE must name a login that is only a member of wallet_app "
-                                        "(scripts/test sets one up), not " + row[3].as<std::string>());
+                                        "(scripts/test sets one up), not the superuser "
+                                            << role);
     REQUIRE(row[1].as<bool>());
     REQUIRE(!row[2].as<bool>());
   }
@@ -136,7 +142,8 @@ TEST_CASE("every ledger operation works as the application role") {
   auto moved = f.move(Operation::transfer, "alice", a, "10", test::fresh_key(), "bob");
   REQUIRE_MESSAGE(moved.ok(), moved.status().message());
   auto refused = f.move(Operation::withdraw, "bob", a, "1000", test::fresh_key());
-  CHECK(refused.status().code() == Code::insufficient_funds);
+  REQUIRE(refused.ok());
+  CHECK(refused->status == "failed");  // recorded under its key, as a refusal
   auto reversed = f.ledger.reverse(std::to_string(moved->transaction_id), test::fresh_key(), "tester");
   REQUIRE_MESSAGE(reversed.ok(), reversed.status().message());
 
@@ -270,7 +277,8 @@ TEST_CASE("a temporary table of the caller cannot redirect an entry point") {
 }
 
 TEST_CASE("a new database is migrated by four concurrent admins; the application role cannot, and can use it after") {
-  const std::string database = "wallet_test_migrate_" + test::fresh_asset_code();
+  std::string database = "wallet_test_migrate_" + test::fresh_asset_code();
+  std::transform(database.begin(), database.end(), database.begin(), [](char c) { return std::tolower(c); });
   {
     pqxx::connection admin(test::admin_conninfo());
     pqxx::nontransaction tx(admin);
