@@ -106,7 +106,7 @@ HttpServer::HttpServer(HttpOptions options) : impl_(std::make_unique<Impl>()) {
     current = {std::chrono::steady_clock::now(), new_request_id(), ""};
     res.set_header("X-Request-Id", current.request_id);
     if (header_fields_of(req) > impl_->options.header_fields_max) {
-      apply(error_response(431, "headers_too_large",
+      apply(error_response(400, "invalid_input",
                            "more than " + std::to_string(impl_->options.header_fields_max) + " header fields"),
             res);
       return httplib::Server::HandlerResponse::Handled;
@@ -126,8 +126,16 @@ HttpServer::HttpServer(HttpOptions options) : impl_(std::make_unique<Impl>()) {
     if (res.status == 404) code = "not_found", message = "no such route";
     if (res.status == 405) code = "method_not_allowed", message = "method not allowed on this route";
     if (res.status == 413) code = "too_large", message = "request body too large";
-    if (res.status == 414) code = "uri_too_long", message = "request line longer than " + std::to_string(kLineBytesMax) + " bytes";
-    if (res.status == 400) code = "invalid_input", message = "malformed HTTP request (or a header line longer than " + std::to_string(kLineBytesMax) + " bytes)";
+    if (res.status == 400) {
+      code = "invalid_input";
+      message = "malformed HTTP request (or a header line longer than " + std::to_string(kLineBytesMax) + " bytes)";
+    }
+    if (res.status == 414) {
+      // Invalid input like any other bound (DESIGN: 400; 413 only for the body).
+      res.status = 400;
+      code = "invalid_input";
+      message = "request line longer than " + std::to_string(kLineBytesMax) + " bytes";
+    }
     const auto r = error_response(res.status, code, message);
     res.set_content(r.body, "application/json");
   });

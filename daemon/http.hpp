@@ -48,9 +48,9 @@ struct HttpOptions {
   int port = 8080;  // 0: any free port (see bound_port)
   int threads = 8;
   std::size_t body_bytes_max = 65536;  // a longer body is answered 413
-  // More header fields than this is answered 431. (cpp-httplib itself
-  // answers 414 to a request line, and 400 to a header line, longer than
-  // kLineBytesMax.)
+  // More header fields than this is invalid input (400), as is a request
+  // line or a header line longer than kLineBytesMax (cpp-httplib's 414 for
+  // the request line is answered 400 too).
   std::size_t header_fields_max = 64;
   std::chrono::milliseconds io_timeout{10'000};  // read and write timeouts per request
 };
