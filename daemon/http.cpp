@@ -105,6 +105,16 @@ HttpServer::HttpServer(HttpOptions options) : impl_(std::make_unique<Impl>()) {
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     current = {std::chrono::steady_clock::now(), new_request_id(), ""};
     res.set_header("X-Request-Id", current.request_id);
+    // cpp-httplib applies body_bytes_max to a body with Content-Length
+    // (413 past it) but reads a chunked body whole, whatever its size: so
+    // a body must come with its length. This runs before the body is read.
+    if (req.has_header("Transfer-Encoding")) {
+      apply(error_response(400, "invalid_input",
+                           "a request body needs Content-Length (Transfer-Encoding is not accepted)"),
+            res);
+      res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (header_fields_of(req) > impl_->options.header_fields_max) {
       apply(error_response(400, "invalid_input",
                            "more than " + std::to_string(impl_->options.header_fields_max) + " header fields"),

@@ -99,6 +99,10 @@ body="{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"0.01\",\"memo\":\"$(rep m 
 http 201 POST /v1/deposits "$body$(rep ' ' $((4096 - ${#body} - 1)))}" -H "Idempotency-Key: body-at-$A"
 http 413 POST /v1/deposits "$body$(rep ' ' $((4097 - ${#body} - 1)))}" -H "Idempotency-Key: body-past-$A"
 expect_eq "413 code" "$(jq -r .error.code <<<"$out")" too_large
+# cpp-httplib would read a chunked body whole, past the bound: refused unread.
+http 400 POST /v1/deposits "$body$(rep ' ' $((4097 - ${#body} - 1)))}" -H "Idempotency-Key: body-chunked-$A" \
+  -H "Transfer-Encoding: chunked"
+expect_contains "chunked body refused" "$(jq -r .error.message <<<"$out")" "needs Content-Length"
 http 400 POST /v1/deposits "{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"0.01\",\"memo\":\"$(rep m 501)\"}"
 expect_contains "memo bound named" "$out" "at most 500 bytes"
 key="$A-$(rep k $((127 - ${#A})))"
@@ -106,6 +110,8 @@ http 201 POST /v1/deposits "{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"0.01
 expect_eq "128-character key kept" "$(jq -r .idempotency_key <<<"$out")" "$key"
 http 400 POST /v1/deposits "{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"0.01\"}" -H "Idempotency-Key: ${key}k"
 expect_eq "only the deposits at the bounds moved money" "$(bob_entries)" "$((before + 2))"
+expect_eq "no key recorded past the bounds" \
+  "$(sql "select count(*) from transactions where idempotency_key in ('body-past-$A', 'body-chunked-$A', '${key}k')")" 0
 u64=$(rep u 64)
 http 201 POST /v1/wallets "{\"user\":\"$u64\",\"asset\":\"$A\"}"
 http 400 POST /v1/wallets "{\"user\":\"${u64}u\",\"asset\":\"$A\"}"
