@@ -110,6 +110,14 @@ TEST_CASE("asset names, actors and transaction ids: at the bound accepted, one p
   CHECK(refused(status_of(o.ledger.transaction("1000000000000000000")), "transaction id"));
 }
 
+TEST_CASE("amount text: 40 characters accepted, 41 refused") {
+  auto at = parse_amount(std::string(kAmountTextMax - 1, '0') + "7", 0);
+  REQUIRE(at.ok());
+  CHECK(*at == 7);
+  auto past = parse_amount(std::string(kAmountTextMax, '0') + "7", 0);
+  CHECK(refused(status_of(past), "too long"));
+}
+
 TEST_CASE("listing limits: history, audit and retry") {
   Offline o;
   HistoryQuery h;
