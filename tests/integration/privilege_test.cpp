@@ -259,6 +259,31 @@ TEST_CASE("entry points run as the owner with a fixed search_path; inner helpers
   CHECK(plan.find("wallet_entry_hash") == std::string::npos);
 }
 
+TEST_CASE("the privilege map puts back what a later migration replaced or created") {
+  test::Fixture f;
+  const std::string entry = "wallet_settlement_attempted(bigint)";
+  {
+    // What a later migration may do: CREATE OR REPLACE resets SECURITY
+    // DEFINER and SET clauses; a new table belongs to whoever migrates.
+    pqxx::work tx(f.admin);
+    tx.exec("ALTER FUNCTION " + entry + " SECURITY INVOKER RESET ALL");
+    tx.exec("CREATE TABLE privilege_probe (x int)");
+    tx.exec("GRANT ALL ON privilege_probe TO PUBLIC");
+    tx.exec("SELECT wallet_apply_privileges()");  // what walletctl migrate runs after applying migrations
+    tx.commit();
+  }
+  CHECK(f.scalar("SELECT count(*) FROM pg_proc WHERE oid = '" + entry +
+                 "'::regprocedure AND prosecdef AND proconfig IS NOT NULL") == 1);
+  CHECK(f.scalar("SELECT count(*) FROM pg_class WHERE relname = 'privilege_probe' "
+                 "AND relowner = 'wallet_owner'::regrole") == 1);
+  AppConnection app;
+  CHECK(sqlstate_of(app.connection, "INSERT INTO privilege_probe VALUES (1)") == "42501");
+  CHECK(sqlstate_of(app.connection, "SELECT * FROM privilege_probe") == "42501");
+  pqxx::work tx(f.admin);
+  tx.exec("DROP TABLE privilege_probe");
+  tx.commit();
+}
+
 TEST_CASE("a temporary table of the caller cannot redirect an entry point") {
   test::Fixture f;
   const std::string a = f.asset(0);
