@@ -100,7 +100,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   context.config = *config;
   setup_logging(context.config.log_level, global.verbose, global.quiet);
   context.actor = global.actor.empty() ? os_user(environment) : global.actor;
-  if (Status s = validate_text(context.actor, "actor", kUserIdMax); !s.ok()) {
+  if (Status s = validate_actor(context.actor); !s.ok()) {
     render_error(Status::Invalid("invalid --actor: " + s.message()), format, nullptr, out, err);
     return exit_code(Code::invalid);
   }

@@ -1,6 +1,7 @@
 // walletctl balance, show, history, audit.
 #include "cli/app.hpp"
 #include "core/shapes.hpp"
+#include "core/validate.hpp"
 
 namespace wallet::cli {
 
@@ -58,6 +59,7 @@ void register_query_commands(CLI::App& app, Commands& commands) {
   history->add_option("--since", (*strings)[3], "from this time on (RFC 3339 or YYYY-MM-DD)");
   history->add_option("--until", (*strings)[4], "before this time");
   history->add_option("--limit", query->limit, "entries per page (1-1000, default 50)");
+  static_assert(kHistoryLimitMax == 1000, "the help text and walletctl(1) say 1000");
   history->add_option("--cursor", (*strings)[5], "next_cursor of the previous page");
   commands.emplace_back(history, [query, strings](Context& c) -> CommandResult {
     HistoryQuery q = *query;
@@ -84,6 +86,7 @@ void register_query_commands(CLI::App& app, Commands& commands) {
   audit->add_option("--actor", (*audit_strings)[0], "only this actor");
   audit->add_option("--since", (*audit_strings)[1], "from this time on (RFC 3339 or YYYY-MM-DD)");
   audit->add_option("--limit", audit_query->limit, "rows (1-10000, default 100)");
+  static_assert(kAuditLimitMax == 10'000, "the help text and walletctl(1) say 10000");
   commands.emplace_back(audit, [audit_query, audit_strings](Context& c) -> CommandResult {
     AuditQuery q = *audit_query;
     q.actor = optional_of((*audit_strings)[0]);

@@ -77,7 +77,7 @@ void register_reconcile_commands(CLI::App& app, Commands& commands) {
   auto limit = std::make_shared<int>(100);
   auto dry_run = std::make_shared<bool>(false);
   retry_command->add_option("--limit", *limit, "at most this many transactions (1-100000, default 100)")
-      ->check(CLI::Range(1, 100000));
+      ->check(CLI::Range(1, kRetryLimitMax));
   retry_command->add_flag("--dry-run", *dry_run, "list what would be done; change nothing");
   commands.emplace_back(retry_command, [limit, dry_run](Context& c) -> CommandResult {
     auto report = retry(*c.store, c.ledger->settlement(), *limit, *dry_run, c.actor);

@@ -301,7 +301,7 @@ Result<Movement> Ledger::void_transaction(const std::string& id_text, const std:
                                           const std::string& actor) {
   auto id = parse_id(id_text, "transaction id");
   if (!id.ok()) return id.status();
-  Status s = validate_memo(reason, "reason");
+  Status s = validate_reason(reason);
   if (!s.ok()) return s;
   nlohmann::json args = {{"transaction", *id}};
   if (!reason.empty()) args["reason"] = reason;
@@ -331,14 +331,16 @@ Result<Movement> Ledger::reverse(const std::string& id_text, const std::string& 
 }
 
 Result<std::vector<AuditRow>> Ledger::audit(AuditQuery q) {
-  if (q.limit < 1 || q.limit > 10000) return Status::Invalid("invalid limit: 1 to 10000");
+  if (q.limit < 1 || q.limit > kAuditLimitMax) {
+    return Status::Invalid("invalid limit " + std::to_string(q.limit) + ": 1 to " + std::to_string(kAuditLimitMax));
+  }
   if (q.since) {
     auto parsed = parse_timestamp(*q.since, "since");
     if (!parsed.ok()) return parsed.status();
     q.since = *parsed;
   }
   if (q.actor) {
-    Status s = validate_memo(*q.actor, "actor");
+    Status s = validate_actor(*q.actor);
     if (!s.ok()) return s;
   }
   return store_.audit(q);

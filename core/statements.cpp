@@ -66,14 +66,11 @@ const Statement kStatements[] = {
     {"settlement_attempted", "SELECT wallet_settlement_attempted($1)"},
     // Claims one pending transaction for this process: other retry runs
     // and walletd workers skip it while we hold the lock.
-    {"claim_transaction",
-     "SELECT id, settle FROM transactions WHERE id = $1 AND status = 'pending' FOR UPDATE SKIP LOCKED"},
+    {"claim_transaction", "SELECT claimed_id, claimed_settle FROM wallet_claim_transaction($1)"},
     // $2: the start of this retry run (NULL: now). A settlement deferred
     // during the run is due after it, so one run handles it at most once.
     {"claim_due",
-     "SELECT id, settle, coalesce($2::timestamptz, now())::text FROM transactions WHERE status = 'pending' "
-     "AND ((settle AND $1 AND next_attempt_at <= coalesce($2::timestamptz, now())) "
-     "OR (NOT settle AND expires_at <= now())) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"},
+     "SELECT claimed_id, claimed_settle, claimed_run_started FROM wallet_claim_due($1, $2::timestamptz)"},
     {"due",
      "SELECT id, settle FROM transactions WHERE status = 'pending' "
      "AND ((settle AND $1 AND next_attempt_at <= now()) OR (NOT settle AND expires_at <= now())) "
@@ -116,9 +113,7 @@ const Statement kStatements[] = {
      "SELECT id, wallet_rfc3339(at), actor, action, arguments::text, outcome, transaction_id, message "
      "FROM audit_log WHERE ($1::text IS NULL OR actor = $1) "
      "AND ($2::timestamptz IS NULL OR at >= $2) ORDER BY id DESC LIMIT $3"},
-    {"audit_failure",
-     "INSERT INTO audit_log(actor, action, arguments, outcome, message) "
-     "VALUES ($1, $2, $3::jsonb, $4, $5)"},
+    {"audit_failure", "SELECT wallet_audit_failure($1, $2, $3::jsonb, $4, $5)"},
     // ---- bulk import (store_import.cpp) ----
     {"import_batch",
      "SELECT ordinal, outcome, transaction_id, message FROM wallet_import_batch($1::bigint[], $2::boolean[], "
@@ -223,18 +218,10 @@ const Statement kStatements[] = {
     {"reconcile_assets",
      "SELECT a.code, a.scale, coalesce(r.entry_sum, 0)::text FROM assets a "
      "LEFT JOIN reconcile_assets r ON r.asset = a.code ORDER BY a.code"},
-    {"reconcile_save_wallets",
-     "INSERT INTO reconcile_wallets(wallet_id, version, balance, hash) "
-     "SELECT w.id, w.version, w.balance, w.last_hash FROM wallets w "
-     "LEFT JOIN reconcile_wallets r ON r.wallet_id = w.id "
-     "WHERE r.wallet_id IS NULL OR r.version <> w.version OR r.balance <> w.balance OR r.hash <> w.last_hash "
-     "ON CONFLICT (wallet_id) DO UPDATE SET version = EXCLUDED.version, balance = EXCLUDED.balance, "
-     "hash = EXCLUDED.hash"},
-    {"reconcile_save_asset",
-     "INSERT INTO reconcile_assets(asset, entry_sum) VALUES ($1, $2::numeric) "
-     "ON CONFLICT (asset) DO UPDATE SET entry_sum = EXCLUDED.entry_sum"},
-    {"reconcile_record",
-     "INSERT INTO reconcile_runs(full_run, entries, drift, stuck) VALUES ($1, $2, $3, $4)"},
+    // The checkpoint, written by the owner's functions (0005_roles.sql).
+    {"reconcile_save_wallets", "SELECT wallet_reconcile_save_wallets()"},
+    {"reconcile_save_asset", "SELECT wallet_reconcile_save_asset($1, $2::numeric)"},
+    {"reconcile_record", "SELECT wallet_reconcile_record($1, $2, $3, $4)"},
     {"stuck",
      "SELECT t.id, t.kind, t.asset, extract(epoch FROM now() - t.created_at)::bigint, t.attempts, t.last_error,"
      " CASE WHEN t.expires_at <= now() THEN 'hold expired at ' || wallet_rfc3339(t.expires_at)"
@@ -258,6 +245,9 @@ const std::string_view kMigrationApplied =
     "SELECT version, name, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
     "FROM schema_migrations ORDER BY version";
 const std::string_view kMigrationExists = "SELECT to_regclass('schema_migrations') IS NOT NULL";
+const std::string_view kMigrationPrivileges =
+    "DO $$ BEGIN IF to_regprocedure('wallet_apply_privileges()') IS NOT NULL THEN "
+    "PERFORM wallet_apply_privileges(); END IF; END $$";
 const std::string_view kMigrationRecord = "INSERT INTO schema_migrations(version, name) VALUES ($1, $2)";
 
 }  // namespace wallet::sql

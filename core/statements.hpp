@@ -21,5 +21,7 @@ extern const std::string_view kMigrationTable;
 extern const std::string_view kMigrationApplied;
 extern const std::string_view kMigrationRecord;
 extern const std::string_view kMigrationExists;
+// Re-applies the privilege map (0005_roles.sql) after migrations, if it exists.
+extern const std::string_view kMigrationPrivileges;
 
 }  // namespace wallet::sql

@@ -1,5 +1,6 @@
 #include "core/store.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 #include <pqxx/pqxx>
@@ -40,9 +41,17 @@ std::string server_message(const std::exception& error) {
   return text;
 }
 
+// The error's SQLSTATE. libpqxx 6 throws some of its specific classes
+// without it (insufficient_privilege among them); those get theirs back.
+std::string sqlstate_of(const pqxx::sql_error& error) {
+  if (!error.sqlstate().empty()) return error.sqlstate();
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(&error) != nullptr) return "42501";
+  return "";
+}
+
 // Maps an SQL error to the core's Status. Our own functions raise WL4xx.
 Status status_of(const pqxx::sql_error& error) {
-  const std::string& state = error.sqlstate();
+  const std::string state = sqlstate_of(error);
   const std::string message = server_message(error);
   if (state == "WL400") return Status::Invalid(message);
   if (state == "WL404") return Status::NotFound(message);
@@ -55,6 +64,12 @@ Status status_of(const pqxx::sql_error& error) {
   if (state.rfind("22", 0) == 0) return Status::Invalid(message);  // data exception
   if (state == "23505") return Status::Conflict(message);           // unique violation
   if (state == "23514") return Status::Invalid(message);            // check violation: input our checks missed
+  if (state == "42501") {  // insufficient privilege
+    return Status::Internal(message +
+                            " (walletctl and walletd connect as a member of wallet_app, which may only read and"
+                            " call the ledger's functions; walletctl migrate needs a superuser or a member of"
+                            " wallet_owner: see DATABASE ROLES in walletctl(1))");
+  }
   if (state == "42883" || state == "42P01") {
     return Status::Internal(message + " (is the schema migrated? run: walletctl migrate)");
   }
@@ -295,6 +310,13 @@ Result<std::vector<MigrationState>> Store::migration_status() {
 }
 
 Result<std::vector<MigrationState>> Store::migrate() {
+  // Up to date: nothing to do, and nothing that needs more than SELECT, so
+  // the application role may run it too (it may not change the schema).
+  auto states = migration_status();
+  if (!states.ok()) return states.status();
+  if (std::all_of(states->begin(), states->end(), [](const MigrationState& m) { return m.applied_at.has_value(); })) {
+    return std::vector<MigrationState>{};
+  }
   std::vector<MigrationState> done;
   Status status = run("migrate", [&](pqxx::connection_base& c) {
     done.clear();
@@ -310,6 +332,9 @@ Result<std::vector<MigrationState>> Store::migrate() {
       tx.exec_params(std::string(sql::kMigrationRecord), m.version, std::string(m.name));
       done.push_back({m.version, std::string(m.name), std::nullopt});
     }
+    // Puts what these migrations created or replaced under the privilege
+    // map (owner, grants, entry points; see 0005_roles.sql).
+    if (!done.empty()) tx.exec(std::string(sql::kMigrationPrivileges));
     tx.commit();
   });
   if (!status.ok()) return status;

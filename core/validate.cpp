@@ -41,7 +41,7 @@ Status validate_user_wallet_owner(std::string_view user) {
 }
 
 Status validate_asset_code(std::string_view code) {
-  bool good = code.size() >= 2 && code.size() <= 12;
+  bool good = code.size() >= 2 && code.size() <= kAssetCodeMax;
   for (char c : code) {
     good = good && ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_');
   }

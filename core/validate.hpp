@@ -9,13 +9,18 @@
 
 namespace wallet {
 
-// Bounds of user-controlled input (documented in walletctl(1)).
+// Bounds of user-controlled input (the LIMITS table of walletctl(1) and the
+// README; the database's CHECK constraints hold the same bounds).
 inline constexpr std::size_t kUserIdMax = 64;          // external ids: UUIDs fit
+inline constexpr std::size_t kAssetCodeMax = 12;        // ISO 4217 codes and short credit names fit
 inline constexpr std::size_t kIdempotencyKeyMax = 128;  // two UUIDs and a prefix
-inline constexpr std::size_t kMemoMax = 500;            // a sentence, not a document
-inline constexpr std::size_t kAssetNameMax = 200;
+inline constexpr std::size_t kMemoMax = 500;            // a sentence, not a document (bytes)
+inline constexpr std::size_t kReasonMax = kMemoMax;     // void --reason, stored as the last error
+inline constexpr std::size_t kAssetNameMax = 200;       // bytes
+inline constexpr std::size_t kActorMax = 64;            // an OS user or a service name (bytes)
 inline constexpr int kHistoryLimitMax = 1000;           // one page
 inline constexpr int kHistoryLimitDefault = 50;
+inline constexpr int kAuditLimitMax = 10'000;           // rows of one audit listing
 
 // [A-Za-z0-9._:@-]{1,64}. Ids starting with '@' are system accounts.
 Status validate_user_id(std::string_view user);
@@ -33,6 +38,8 @@ Status validate_text(std::string_view text, std::string_view field, std::size_t 
 inline Status validate_memo(std::string_view memo, std::string_view field = "memo") {
   return validate_text(memo, field, kMemoMax);
 }
+inline Status validate_reason(std::string_view reason) { return validate_text(reason, "reason", kReasonMax); }
+inline Status validate_actor(std::string_view actor) { return validate_text(actor, "actor", kActorMax); }
 
 bool is_system_user(std::string_view user);
 

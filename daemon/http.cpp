@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -44,6 +45,17 @@ HttpRequest convert(const httplib::Request& req) {
   for (const auto& [k, v] : req.params) r.query.emplace(k, v);
   for (const auto& [k, v] : req.headers) r.headers.emplace(lower(k), v);
   return r;
+}
+
+// The header fields the client sent: cpp-httplib adds one REMOTE_ADDR (and
+// the like) to the same map, which does not count (but a client's own
+// copies do).
+std::size_t header_fields_of(const httplib::Request& req) {
+  std::size_t fields = req.headers.size();
+  for (const char* added : {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"}) {
+    fields -= std::min<std::size_t>(req.headers.count(added), 1);
+  }
+  return fields;
 }
 
 void apply(const HttpResponse& from, httplib::Response& to) {
@@ -93,6 +105,22 @@ HttpServer::HttpServer(HttpOptions options) : impl_(std::make_unique<Impl>()) {
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     current = {std::chrono::steady_clock::now(), new_request_id(), ""};
     res.set_header("X-Request-Id", current.request_id);
+    // cpp-httplib applies body_bytes_max to a body with Content-Length
+    // (413 past it) but reads a chunked body whole, whatever its size: so
+    // a body must come with its length. This runs before the body is read.
+    if (req.has_header("Transfer-Encoding")) {
+      apply(error_response(400, "invalid_input",
+                           "a request body needs Content-Length (Transfer-Encoding is not accepted)"),
+            res);
+      res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (header_fields_of(req) > impl_->options.header_fields_max) {
+      apply(error_response(400, "invalid_input",
+                           "more than " + std::to_string(impl_->options.header_fields_max) + " header fields"),
+            res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     const HttpRequest request = convert(req);
     for (const auto& f : impl_->filters) {
       if (auto response = f(request)) {
@@ -108,7 +136,16 @@ HttpServer::HttpServer(HttpOptions options) : impl_(std::make_unique<Impl>()) {
     if (res.status == 404) code = "not_found", message = "no such route";
     if (res.status == 405) code = "method_not_allowed", message = "method not allowed on this route";
     if (res.status == 413) code = "too_large", message = "request body too large";
-    if (res.status == 400) code = "invalid_input", message = "malformed HTTP request";
+    if (res.status == 400) {
+      code = "invalid_input";
+      message = "malformed HTTP request (or a header line longer than " + std::to_string(kLineBytesMax) + " bytes)";
+    }
+    if (res.status == 414) {
+      // Invalid input like any other bound (DESIGN: 400; 413 only for the body).
+      res.status = 400;
+      code = "invalid_input";
+      message = "request line longer than " + std::to_string(kLineBytesMax) + " bytes";
+    }
     const auto r = error_response(res.status, code, message);
     res.set_content(r.body, "application/json");
   });

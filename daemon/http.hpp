@@ -38,11 +38,20 @@ using HttpFilter = std::function<std::optional<HttpResponse>(const HttpRequest&)
 // Called once per finished request with its route name ("" if none matched).
 using HttpObserver = std::function<void(const HttpRequest&, int status, const std::string& route, double seconds)>;
 
+// Longest request line and header line cpp-httplib reads
+// (CPPHTTPLIB_REQUEST_URI_MAX_LENGTH and CPPHTTPLIB_HEADER_MAX_LENGTH of the
+// Debian build); documented in walletd(8).
+inline constexpr std::size_t kLineBytesMax = 8192;
+
 struct HttpOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (see bound_port)
   int threads = 8;
-  std::size_t body_bytes_max = 65536;
+  std::size_t body_bytes_max = 65536;  // a longer body is answered 413
+  // More header fields than this is invalid input (400), as is a request
+  // line or a header line longer than kLineBytesMax (cpp-httplib's 414 for
+  // the request line is answered 400 too).
+  std::size_t header_fields_max = 64;
   std::chrono::milliseconds io_timeout{10'000};  // read and write timeouts per request
 };
 

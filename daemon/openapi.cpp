@@ -1,5 +1,6 @@
 // The OpenAPI 3 description of walletd's routes, served at /openapi.json.
 #include "core/version.hpp"
+#include "core/validate.hpp"
 #include "daemon/api.hpp"
 
 namespace wallet::daemon {
@@ -15,7 +16,7 @@ json responses(int ok_status, const std::string& schema, std::initializer_list<i
   static const std::map<int, std::string> kMeaning = {
       {400, "invalid input"},      {401, "missing or bad bearer token"},      {404, "not found"},
       {409, "conflict: key reused for another request, exists, or invalid state change"},
-      {413, "body too large"},     {422, "insufficient funds"},               {429, "rate limited (Retry-After)"},
+      {413, "body larger than [daemon] body_bytes_max"},     {422, "insufficient funds"},               {429, "rate limited (Retry-After)"},
       {503, "database unavailable (Retry-After)"}};
   for (int code : errors) {
     r[std::to_string(code)] = {{"description", kMeaning.at(code)},
@@ -39,7 +40,7 @@ json query_param(const std::string& name, const std::string& description) {
 json key_header() {
   return {{"name", "Idempotency-Key"}, {"in", "header"}, {"required", false},
           {"description", "1-128 printable characters; replaying it with the same request returns the original result"},
-          {"schema", {{"type", "string"}}}};
+          {"schema", {{"type", "string"}, {"maxLength", kIdempotencyKeyMax}, {"pattern", "^[!-~]+$"}}}};
 }
 
 json movement_operation(const std::string& summary, const std::string& schema) {
@@ -59,10 +60,16 @@ json schemas() {
                        {"description", "decimal string, at most the asset's scale in decimals"}};
   const json text = {{"type", "string"}};
   const json nullable_text = {{"type", "string"}, {"nullable", true}};
+  // The input bounds of walletctl(1), LIMITS (core/validate.hpp).
+  const json user_id = {{"type", "string"}, {"pattern", "^[A-Za-z0-9._:@-]{1,64}$"}, {"maxLength", kUserIdMax}};
+  const json asset_code = {{"type", "string"}, {"pattern", "^[A-Z0-9_]{2,12}$"}, {"maxLength", kAssetCodeMax}};
+  const json memo = {{"type", "string"}, {"maxLength", kMemoMax},
+                     {"description", "at most 500 bytes of UTF-8, no control or bidirectional-override characters"}};
+  const json reason = {{"type", "string"}, {"maxLength", kReasonMax}, {"description", "at most 500 bytes, as a memo"}};
   return {
       {"Error", {{"type", "object"}, {"properties", {{"error", {{"type", "object"}, {"properties", {{"code", text}, {"message", text}}}}}}}}},
       {"WalletRequest", {{"type", "object"}, {"required", {"user", "asset"}}, {"additionalProperties", false},
-                         {"properties", {{"user", text}, {"asset", text}}}}},
+                         {"properties", {{"user", user_id}, {"asset", asset_code}}}}},
       {"Wallet", {{"type", "object"}, {"properties", {{"wallet_id", {{"type", "integer"}}}, {"user", text}, {"asset", text},
                                                       {"balance", amount}, {"reserved", amount}, {"available", amount},
                                                       {"created_at", text}}}}},
@@ -70,18 +77,18 @@ json schemas() {
                                                        {"reserved", amount}, {"available", amount}}}}},
       {"Balances", {{"type", "array"}, {"items", ref("Balance")}}},
       {"DepositRequest", {{"type", "object"}, {"required", {"user", "asset", "amount"}}, {"additionalProperties", false},
-                          {"properties", {{"user", text}, {"asset", text}, {"amount", amount},
+                          {"properties", {{"user", user_id}, {"asset", asset_code}, {"amount", amount},
                                           {"kind", {{"type", "string"}, {"enum", {"deposit", "topup", "bonus"}}}},
-                                          {"memo", text}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+                                          {"memo", memo}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"WithdrawalRequest", {{"type", "object"}, {"required", {"user", "asset", "amount"}}, {"additionalProperties", false},
-                             {"properties", {{"user", text}, {"asset", text}, {"amount", amount},
+                             {"properties", {{"user", user_id}, {"asset", asset_code}, {"amount", amount},
                                              {"kind", {{"type", "string"}, {"enum", {"withdraw", "purchase"}}}},
-                                             {"memo", text}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+                                             {"memo", memo}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"TransferRequest", {{"type", "object"}, {"required", {"from", "to", "asset", "amount"}}, {"additionalProperties", false},
-                           {"properties", {{"from", text}, {"to", text}, {"asset", text}, {"amount", amount}, {"memo", text},
+                           {"properties", {{"from", user_id}, {"to", user_id}, {"asset", asset_code}, {"amount", amount}, {"memo", memo},
                                            {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"PostRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"amount", amount}}}}},
-      {"VoidRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"reason", text}}}}},
+      {"VoidRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"reason", reason}}}}},
       {"Movement", {{"type", "object"},
                     {"properties", {{"transaction_id", {{"type", "integer"}}}, {"idempotency_key", text},
                                     {"status", {{"type", "string"}, {"enum", {"pending", "posted", "voided", "failed"}}}},

@@ -72,6 +72,9 @@ nlohmann::json to_json(const ReconcileReport& r) {
 
 Result<RetryReport> retry(Store& store, const Store::SettlementHandler* settle, int limit, bool dry_run,
                           const std::string& actor) {
+  if (limit < 1 || limit > kRetryLimitMax) {
+    return Status::Invalid("invalid limit " + std::to_string(limit) + ": 1 to " + std::to_string(kRetryLimitMax));
+  }
   RetryReport report;
   report.dry_run = dry_run;
   if (dry_run) {

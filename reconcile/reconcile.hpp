@@ -26,6 +26,10 @@ nlohmann::json to_json(const ReconcileReport& report);
 nlohmann::json to_json(const Drift& drift);
 nlohmann::json to_json(const Stuck& stuck);
 
+// Most transactions one retry run handles (walletctl retry --limit): a run
+// holds one connection and does them one by one, so this bounds its length.
+inline constexpr int kRetryLimitMax = 100'000;
+
 struct RetryReport {
   bool dry_run = false;
   std::vector<RetryAction> actions;
@@ -33,7 +37,8 @@ struct RetryReport {
 
 // Re-drives up to `limit` stuck transactions: settlements whose next
 // attempt is due (when `settle` is given), holds past their expiry (voided).
-// With `dry_run`, lists what it would do and changes nothing. Safe to run
+// With `dry_run`, lists what it would do and changes nothing. A `limit`
+// outside 1..kRetryLimitMax is Invalid. Safe to run
 // from many processes at once: each transaction is claimed by one.
 Result<RetryReport> retry(Store& store, const Store::SettlementHandler* settle, int limit, bool dry_run,
                           const std::string& actor);

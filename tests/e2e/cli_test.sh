@@ -4,9 +4,20 @@
 source "$(dirname "$0")/lib.sh"
 
 A=$(fresh_asset)
-run 0 migrate
+# The admin migrates; walletctl itself runs as the application role, which
+# may run migrate only when nothing is pending, and never change the schema.
+run 0 -d "$admin_database" migrate
+run 0 migrate -o json
+expect_eq "migrate as the application role: nothing to do" "$(jq -c .applied <<<"$out")" "[]"
 run 0 migrate --status -o json
-expect_eq "migrations applied" "$(jq -r '.[0].applied_at != null' <<<"$out")" true
+expect_eq "migrations applied" "$(jq -r 'map(.applied_at != null) | all' <<<"$out")" true
+if [ -n "${WALLET_TEST_ADMIN_DATABASE:-}" ]; then
+  expect_eq "walletctl connects as a role that is not a superuser" \
+    "$(psql -X -Atq -d "$WALLETCTL_DATABASE" -c 'select rolsuper from pg_roles where rolname = current_user')" f
+  expect_eq "the application role cannot touch ledger entries" "$(app_sql 'delete from ledger_entries')" 42501
+  expect_eq "the application role cannot set balances" "$(app_sql 'update wallets set balance = 0')" 42501
+  expect_eq "the application role cannot create tables" "$(app_sql 'create table mine (x int)')" 42501
+fi
 
 run 0 asset add "$A" --scale 2 --name "E2E dollars" -o json
 expect_eq "asset scale" "$(jq -r .scale <<<"$out")" 2
@@ -165,6 +176,46 @@ run 0 wallet create --user "sheet" --asset "$A"
 run 0 deposit --user sheet --asset "$A" --amount 1 --memo '=HYPERLINK("http://x","y")'
 run 0 history --user sheet --asset "$A" -o csv
 expect_contains "formula defused" "$out" "\"'=HYPERLINK("
+
+# Bounds (the LIMITS table of walletctl(1)): each value at its bound works,
+# one past it is exit 2 with one line on stderr and changes nothing.
+rep() { printf "%${2}s" "" | tr ' ' "$1"; }
+u64=$(rep u 64) k128="$A-$(rep k $((127 - ${#A})))" a64="$A-$(rep a $((63 - ${#A})))"
+m500=$(for _ in $(seq 250); do printf '\xc3\xa9'; done)  # 250 two-byte characters: 500 bytes
+refused_once() { run 2 "$@"; expect_eq "one line for: ${*:1:3}..." "$(wc -l <"$tmp/err")" 1; }
+run 0 asset add "${A}XYZ" --scale 2 --name "$(rep n 200)"
+refused_once asset add "${A}XYZW" --scale 2
+refused_once asset add "${A:0:8}NM" --scale 2 --name "$(rep n 201)"
+run 0 wallet create --user "$u64" --asset "$A"
+refused_once wallet create --user "${u64}u" --asset "$A"
+entries_before=$(sql "select count(*) from ledger_entries e join wallets w on w.id=e.wallet_id where w.asset='$A'")
+audit_before=$(sql "select count(*) from audit_log")
+refused_once deposit --user "$u64" --asset "$A" --amount 1 --key "${k128}k"
+refused_once deposit --user "$u64" --asset "$A" --amount 1 --memo "${m500}m"
+refused_once --actor "${a64}a" deposit --user "$u64" --asset "$A" --amount 1
+expect_eq "nothing changed past the bounds" \
+  "$(sql "select count(*) from ledger_entries e join wallets w on w.id=e.wallet_id where w.asset='$A'")" "$entries_before"
+expect_eq "no audit row for input refused before the database" "$(sql "select count(*) from audit_log")" "$audit_before"
+run 0 --actor "$a64" deposit --user "$u64" --asset "$A" --amount 5 --key "$k128" --memo "$m500" -o json
+expect_eq "memo of 500 bytes kept" "$(jq -r .memo <<<"$out")" "$m500"
+expect_eq "key of 128 kept" "$(jq -r .idempotency_key <<<"$out")" "$k128"
+run 0 transfer --from "$u64" --to bob --asset "$A" --amount 1 --pending -o json
+hold=$(jq -r .transaction_id <<<"$out")
+refused_once void "$hold" --reason "$(rep r 501)"
+expect_eq "hold still pending" "$(sql "select status from transactions where id=$hold")" pending
+run 0 void "$hold" --reason "$(rep r 500)" -o json
+expect_eq "voided with a reason of 500 bytes" "$(sql "select octet_length(last_error) from transactions where id=$hold")" 500
+run 0 history --user "$u64" --asset "$A" --limit 1000 -o json
+expect_eq "history at its limit" "$(jq -r '.entries | length' <<<"$out")" 2
+refused_once history --user "$u64" --limit 1001
+run 0 audit --actor "$a64" --limit 10000 -o json
+expect_eq "audit by a 64-byte actor" "$(jq -r 'length' <<<"$out")" 1
+refused_once audit --limit 10001
+refused_once audit --actor "${a64}a"
+run_one_of "0 11" retry --limit 100000 --dry-run
+refused_once retry --limit 100001
+refused_once bench --clients 257 --asset "$A"
+refused_once bench --wallets 1000001 --asset "$A"
 
 check_ledger "$A"
 finish

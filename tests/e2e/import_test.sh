@@ -121,6 +121,20 @@ expect_contains "bad header" "$err" "$tmp/header.csv:1: header: unknown column \
 run 2 import "$tmp/does-not-exist.csv"
 expect_contains "missing file" "$err" "cannot open"
 
+# A line of exactly 65536 bytes is read (JSON may be padded with blanks);
+# one byte longer is reported with its line number and changes nothing.
+bob_before=$(balance_of bob)
+rec1="{\"type\":\"deposit\",\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"1\",\"key\":\"long1-$A\"}"
+rec2="{\"type\":\"deposit\",\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"1\",\"key\":\"long2-$A\"}"
+{ printf "%$((65536 - ${#rec1}))s%s\n" "" "$rec1"; printf "%$((65537 - ${#rec2}))s%s\n" "" "$rec2"; } >"$tmp/long.jsonl"
+expect_eq "first line is 65536 bytes" "$(head -1 "$tmp/long.jsonl" | tr -d '\n' | wc -c)" 65536
+run 2 import "$tmp/long.jsonl" -o json
+expect_eq "line at the bound applied" "$(jq -r .applied <<<"$out")" 1
+expect_eq "line past the bound invalid" "$(jq -r .invalid <<<"$out")" 1
+expect_contains "too long, with its line" "$err" "$tmp/long.jsonl:2: line is longer than 65536 bytes"
+expect_eq "only the line at the bound moved money" "$(sql "select count(*) from transactions where idempotency_key in ('long1-$A', 'long2-$A')")" 1
+expect_eq "bob got 1" "$(balance_of bob)" "$(awk -v b="$bob_before" 'BEGIN { printf "%.2f", b + 1 }')"
+
 no_drift
 check_ledger "$A"
 finish

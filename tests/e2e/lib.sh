@@ -10,6 +10,12 @@ export WALLETCTL_CONFIG=/dev/null/none  # never read a developer's config file..
 unset WALLETCTL_CONFIG                  # ...and none is set: HOME points nowhere below
 export HOME="${TMPDIR:-/tmp}/walletctl-e2e-home-$$"
 
+# walletctl and walletd run as the application role (scripts/test points
+# WALLETCTL_DATABASE at a login that is only a member of wallet_app); the
+# schema is migrated by the admin (WALLET_TEST_ADMIN_DATABASE, the
+# superuser), and sql() below checks the ledger as the superuser of PG*.
+admin_database="${WALLET_TEST_ADMIN_DATABASE:-$WALLETCTL_DATABASE}"
+
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 checks=0
@@ -51,6 +57,12 @@ expect_contains() {
 fresh_asset() { echo "E$(tr -dc 'A-Z' </dev/urandom | head -c 8)"; }
 
 sql() { psql -X -Atq -v ON_ERROR_STOP=1 -c "$1"; }
+# app_sql SQL: runs SQL as the programs' role; prints the SQLSTATE of its error, or "ok".
+app_sql() {
+  local state
+  state=$(psql -X -Atq -v ON_ERROR_STOP=1 -v VERBOSITY=sqlstate -d "$WALLETCTL_DATABASE" -c "$1" 2>&1 >/dev/null) \
+    && echo ok || echo "${state#ERROR:  }"
+}
 
 # The ledger invariants of one asset (see tests/integration/support.hpp).
 check_ledger() {

@@ -90,6 +90,50 @@ http 413 POST /v1/deposits "{\"user\":\"alice\",\"asset\":\"$A\",\"amount\":\"1\
 http 201 POST /v1/deposits "{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"5\",\"kind\":\"bonus\",\"memo\":\"welcome\"}"
 expect_eq "generated key" "$(jq -r .key_generated <<<"$out")" true
 
+# Bounds (walletd(8), LIMITS): each value at its bound is accepted, one past
+# it is refused and changes nothing.
+rep() { printf "%${2}s" "" | tr ' ' "$1"; }
+bob_entries() { sql "select count(*) from ledger_entries e join wallets w on w.id=e.wallet_id where w.asset='$A' and w.user_id='bob'"; }
+before=$(bob_entries)
+body="{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"0.01\",\"memo\":\"$(rep m 500)\""
+http 201 POST /v1/deposits "$body$(rep ' ' $((4096 - ${#body} - 1)))}" -H "Idempotency-Key: body-at-$A"
+http 413 POST /v1/deposits "$body$(rep ' ' $((4097 - ${#body} - 1)))}" -H "Idempotency-Key: body-past-$A"
+expect_eq "413 code" "$(jq -r .error.code <<<"$out")" too_large
+# cpp-httplib would read a chunked body whole, past the bound: refused unread.
+http 400 POST /v1/deposits "$body$(rep ' ' $((4097 - ${#body} - 1)))}" -H "Idempotency-Key: body-chunked-$A" \
+  -H "Transfer-Encoding: chunked"
+expect_contains "chunked body refused" "$(jq -r .error.message <<<"$out")" "needs Content-Length"
+http 400 POST /v1/deposits "{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"0.01\",\"memo\":\"$(rep m 501)\"}"
+expect_contains "memo bound named" "$out" "at most 500 bytes"
+key="$A-$(rep k $((127 - ${#A})))"
+http 201 POST /v1/deposits "{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"0.01\"}" -H "Idempotency-Key: $key"
+expect_eq "128-character key kept" "$(jq -r .idempotency_key <<<"$out")" "$key"
+http 400 POST /v1/deposits "{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"0.01\"}" -H "Idempotency-Key: ${key}k"
+expect_eq "only the deposits at the bounds moved money" "$(bob_entries)" "$((before + 2))"
+expect_eq "no key recorded past the bounds" \
+  "$(sql "select count(*) from transactions where idempotency_key in ('body-past-$A', 'body-chunked-$A', '${key}k')")" 0
+u64=$(rep u 64)
+http 201 POST /v1/wallets "{\"user\":\"$u64\",\"asset\":\"$A\"}"
+http 400 POST /v1/wallets "{\"user\":\"${u64}u\",\"asset\":\"$A\"}"
+http 200 GET "/v1/users/$u64/balances?asset=$A"
+http 400 GET "/v1/users/${u64}u/balances"
+http 200 GET "/v1/users/bob/history?asset=$A&limit=1000"
+http 400 GET "/v1/users/bob/history?asset=$A&limit=1001"
+http 201 POST /v1/transfers "{\"from\":\"bob\",\"to\":\"alice\",\"asset\":\"$A\",\"amount\":\"0.01\",\"pending\":true}"
+held=$(jq -r .transaction_id <<<"$out")
+http 400 POST "/v1/transactions/$held/void" "{\"reason\":\"$(rep r 501)\"}"
+expect_eq "hold still pending" "$(sql "select status from transactions where id=$held")" pending
+http 200 POST "/v1/transactions/$held/void" "{\"reason\":\"$(rep r 500)\"}"
+http 400 GET "/v1/users/bob/history?asset=$A&kind=$(rep x 8200)"
+expect_contains "request line bound named" "$(jq -r .error.message <<<"$out")" "request line longer than 8192 bytes"
+http 400 GET "/v1/users/bob/balances" "" -H "X-Padding: $(rep x 8200)"
+expect_contains "header line bound named" "$(jq -r .error.message <<<"$out")" "header line longer than 8192 bytes"
+headers=()
+for i in $(seq 59); do headers+=(-H "X-Field-$i: $i"); done   # with curl's and ours: 64 fields
+http 200 GET "/v1/users/bob/balances?asset=$A" "" "${headers[@]}"
+http 400 GET "/v1/users/bob/balances?asset=$A" "" "${headers[@]}" -H "X-Field-60: 60"
+expect_contains "header count bound named" "$(jq -r .error.message <<<"$out")" "more than 64 header fields"
+
 # Transfers, withdrawals, insufficient funds.
 http 201 POST /v1/transfers "{\"from\":\"alice\",\"to\":\"bob\",\"asset\":\"$A\",\"amount\":\"20\"}"
 tr=$(jq -r .transaction_id <<<"$out")

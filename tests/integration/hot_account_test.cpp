@@ -57,7 +57,7 @@ TEST_CASE("a deposit that finds every treasury shard locked waits for one and su
   // fix, about one round in three failed with "system account not found".)
   constexpr int kRounds = 12;
   for (int round = 0; round < kRounds; ++round) {
-    pqxx::connection holder_connection(test::conninfo());
+    pqxx::connection holder_connection(test::admin_conninfo());
     pqxx::work holder(holder_connection);
     holder.exec("SELECT 1 FROM wallets WHERE user_id = '@treasury' AND asset = '" + a + "' FOR UPDATE");
     Result<Movement> result = Status::Internal("not run");

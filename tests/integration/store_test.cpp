@@ -81,7 +81,7 @@ TEST_CASE("migrate is idempotent and safe from several processes at once") {
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
-      Store store(test::conninfo());
+      Store store(test::admin_conninfo());
       auto result = store.migrate();
       if (!result.ok() || !result->empty()) ++failures;  // already migrated: nothing to apply
     });

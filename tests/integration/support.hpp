@@ -1,6 +1,10 @@
 // Helpers for integration tests against the private PostgreSQL started by
-// scripts/test (conninfo in WALLETCTL_DATABASE). Each test makes its own
-// asset with a fresh random code, so tests never see each other's data.
+// scripts/test. The code under test connects as the application role
+// (WALLETCTL_DATABASE: a login that is only a member of wallet_app); the
+// tests' own checks, fault injection and migrations use the admin
+// (WALLET_TEST_ADMIN_DATABASE: the superuser; WALLETCTL_DATABASE when
+// unset). Each test makes its own asset with a fresh random code, so tests
+// never see each other's data.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -22,6 +26,12 @@ inline std::string conninfo() {
   return value;
 }
 
+// The superuser's conninfo, for checks and fault injection.
+inline std::string admin_conninfo() {
+  const char* value = std::getenv("WALLET_TEST_ADMIN_DATABASE");
+  return value != nullptr ? value : conninfo();
+}
+
 // A new asset code, unique per call: "T" + 8 random letters.
 inline std::string fresh_asset_code() {
   static std::mt19937_64 random{std::random_device{}()};
@@ -32,14 +42,25 @@ inline std::string fresh_asset_code() {
 
 inline std::string fresh_key() { return "test-" + wallet::generate_idempotency_key(); }
 
-// A Store and Ledger on the test database, migrated.
+// Migrates the test database as the admin (once per process).
+inline void migrate_once() {
+  static const bool migrated = [] {
+    wallet::Store admin_store(admin_conninfo());
+    auto result = admin_store.migrate();
+    REQUIRE_MESSAGE(result.ok(), result.status().message());
+    return true;
+  }();
+  (void)migrated;
+}
+
+// A Store and Ledger on the test database (migrated), as the application role.
 struct Fixture {
   wallet::Config config;
   wallet::Store store{conninfo()};
   wallet::Ledger ledger{store, config};
-  pqxx::connection admin{conninfo()};  // for direct SQL checks, as the superuser
+  pqxx::connection admin{admin_conninfo()};  // for direct SQL checks, as the superuser
 
-  Fixture() { REQUIRE(ledger.migrate().ok()); }
+  Fixture() { migrate_once(); }
 
   std::string asset(int scale = 2) {
     std::string code = fresh_asset_code();
