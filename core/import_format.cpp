@@ -13,6 +13,9 @@ namespace {
 // Longest piece of user text quoted back in a message.
 constexpr std::size_t kShownMax = 40;
 
+// Longest JSON parser message kept (it quotes the text it read last).
+constexpr std::size_t kJsonErrorShownMax = 200;
+
 std::string shown(std::string_view text) { return excerpt(text, kShownMax); }
 
 
@@ -59,7 +62,8 @@ Status set_field(ImportRecord& record, std::string_view name, std::string value,
 std::string json_error_message(const nlohmann::json::parse_error& error) {
   std::string text = error.what();
   if (auto colon = text.find(": "); colon != std::string::npos) text.erase(0, colon + 2);
-  return "invalid JSON at byte " + std::to_string(error.byte) + ": " + text;
+  // The library quotes the bytes it read, which may be invalid UTF-8.
+  return "invalid JSON at byte " + std::to_string(error.byte) + ": " + excerpt(text, kJsonErrorShownMax);
 }
 
 Result<std::string> json_member_text(const std::string& name, const nlohmann::json& value) {

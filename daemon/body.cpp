@@ -3,6 +3,8 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
+#include "core/validate.hpp"
+
 namespace wallet::daemon {
 
 namespace {
@@ -20,7 +22,7 @@ class Body {
     for (const auto& [key, unused] : value.items()) {
       bool known = false;
       for (const char* a : allowed) known = known || key == a;
-      if (!known) return Status::Invalid("unknown field \"" + key.substr(0, 40) + "\"");
+      if (!known) return Status::Invalid("unknown field \"" + excerpt(key, 40) + "\"");
     }
     return Body(std::move(value));
   }
