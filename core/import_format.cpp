@@ -66,6 +66,15 @@ std::string json_error_message(const nlohmann::json::parse_error& error) {
   return "invalid JSON at byte " + std::to_string(error.byte) + ": " + excerpt(text, kJsonErrorShownMax);
 }
 
+// The message of any other JSON error, without the "[json.exception...] " prefix.
+std::string json_exception_text(const nlohmann::json::exception& error) {
+  std::string text = error.what();
+  if (auto end = text.find("] "); text.rfind("[json.exception.", 0) == 0 && end != std::string::npos) {
+    text.erase(0, end + 2);
+  }
+  return excerpt(text, kJsonErrorShownMax);
+}
+
 Result<std::string> json_member_text(const std::string& name, const nlohmann::json& value) {
   if (value.is_null()) return std::string();
   if (value.is_string()) return value.get<std::string>();
@@ -195,6 +204,10 @@ Result<ImportRecord> parse_jsonl_record(std::string_view line) {
     object = nlohmann::json::parse(line.begin(), line.end(), note_keys);
   } catch (const nlohmann::json::parse_error& error) {
     return Status::Invalid(json_error_message(error));
+  } catch (const nlohmann::json::exception& error) {
+    // Not only parse_error: a number too large even for a double (1e999)
+    // is out_of_range (406).
+    return Status::Invalid("invalid JSON: " + json_exception_text(error));
   }
   if (!object.is_object()) return Status::Invalid("expected a JSON object");
   if (!duplicate.empty()) return Status::Invalid("member \"" + shown(duplicate) + "\" appears twice");

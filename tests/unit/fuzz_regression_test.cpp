@@ -152,3 +152,25 @@ TEST_CASE("config: a multi-line string holding ''' and a line-ending backslash r
   CHECK(config.database == "host=/tmp daemon.w##############################\"0.0.0###\ncommand = '''######");
   CHECK(config.settlement_command == "/bin/sh -c \"exit 0\"");
 }
+
+TEST_CASE("import: a JSON number too large even for a double is an invalid line, not an exception") {
+  // corpus/import_jsonl/regression-number-overflow: nlohmann reports it as
+  // out_of_range (406), which parse_jsonl_record let escape; walletctl
+  // import died on it instead of reporting the line.
+  Result<ImportRecord> record = Status::Invalid("not run");
+  CHECK_NOTHROW(record = parse_jsonl_record(
+                    R"({"type":"deposit","tyme":"a","asset":"GC","amount":18446744073e09551615})"));
+  check_clean_message(record.status());
+  CHECK(record.status().message() == "invalid JSON: number overflow parsing '18446744073e09551615'");
+  CHECK_NOTHROW(record = parse_jsonl_record(R"({"type":"deposit","user":"a","asset":"GC","amount":1e999})"));
+  check_clean_message(record.status());
+}
+
+TEST_CASE("config: a parse error quoting a control character is one clean line") {
+  // corpus/config/regression-control-character-in-message: toml++ quotes
+  // the character it saw (here U+001C) in its description.
+  Config config;
+  Status status = apply_config_text("o.ndatabe = t\x1cokens0\x01.\n2:00:0", "x.toml", config);
+  check_clean_message(status);
+  CHECK(status.message() == "x.toml:1: Error while parsing boolean: expected 'true', saw 't?'");
+}
