@@ -3,14 +3,14 @@
 #include <cassert>
 #include <limits>
 
+#include "core/validate.hpp"
+
 namespace wallet {
 
 namespace {
 
 Status bad(std::string_view text, std::string_view why) {
-  std::string shown(text.substr(0, kAmountTextMax));
-  if (text.size() > kAmountTextMax) shown += "...";
-  return Status::Invalid("invalid amount \"" + shown + "\": " + std::string(why));
+  return Status::Invalid("invalid amount \"" + excerpt(text, kAmountTextMax) + "\": " + std::string(why));
 }
 
 // value * 10 + digit, false on int64 overflow.

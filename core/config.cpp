@@ -4,6 +4,8 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include "core/validate.hpp"
+
 namespace wallet {
 
 namespace {
@@ -16,6 +18,9 @@ const std::set<std::string> kKnownKeys = {
     "daemon.tokens",      "daemon.rate_limit_per_second", "daemon.body_bytes_max",
     "daemon.request_timeout", "daemon.worker_interval",
 };
+
+// Longest toml++ error description kept in a message.
+constexpr std::size_t kTomlErrorShownMax = 200;
 
 class FileReader {
  public:
@@ -122,8 +127,9 @@ Status apply_config_text(std::string_view text, const std::string& source, Confi
     root = toml::parse(text, source);
   } catch (const toml::parse_error& error) {
     const auto& where = error.source().begin;
+    // toml++ quotes the character it saw, control characters included.
     return Status::Invalid(source + ":" + std::to_string(where.line) + ": " +
-                           std::string(error.description()));
+                           excerpt(error.description(), kTomlErrorShownMax));
   }
   FileReader reader(root, source, config);
   for (Status s : {reader.check_keys(),

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "core/validate.hpp"
+
 namespace wallet {
 
 namespace {
@@ -16,7 +18,7 @@ constexpr Unit kUnits[] = {
 };
 
 Status bad(std::string_view text) {
-  return Status::Invalid("invalid duration \"" + std::string(text.substr(0, 40)) +
+  return Status::Invalid("invalid duration \"" + excerpt(text, 40) +
                          "\": expected e.g. 30s, 15m, 24h, 1h30m, 500ms");
 }
 

@@ -13,6 +13,9 @@ namespace {
 // Longest piece of user text quoted back in a message.
 constexpr std::size_t kShownMax = 40;
 
+// Longest JSON parser message kept (it quotes the text it read last).
+constexpr std::size_t kJsonErrorShownMax = 200;
+
 std::string shown(std::string_view text) { return excerpt(text, kShownMax); }
 
 
@@ -59,7 +62,17 @@ Status set_field(ImportRecord& record, std::string_view name, std::string value,
 std::string json_error_message(const nlohmann::json::parse_error& error) {
   std::string text = error.what();
   if (auto colon = text.find(": "); colon != std::string::npos) text.erase(0, colon + 2);
-  return "invalid JSON at byte " + std::to_string(error.byte) + ": " + text;
+  // The library quotes the bytes it read, which may be invalid UTF-8.
+  return "invalid JSON at byte " + std::to_string(error.byte) + ": " + excerpt(text, kJsonErrorShownMax);
+}
+
+// The message of any other JSON error, without the "[json.exception...] " prefix.
+std::string json_exception_text(const nlohmann::json::exception& error) {
+  std::string text = error.what();
+  if (auto end = text.find("] "); text.rfind("[json.exception.", 0) == 0 && end != std::string::npos) {
+    text.erase(0, end + 2);
+  }
+  return excerpt(text, kJsonErrorShownMax);
 }
 
 Result<std::string> json_member_text(const std::string& name, const nlohmann::json& value) {
@@ -191,6 +204,10 @@ Result<ImportRecord> parse_jsonl_record(std::string_view line) {
     object = nlohmann::json::parse(line.begin(), line.end(), note_keys);
   } catch (const nlohmann::json::parse_error& error) {
     return Status::Invalid(json_error_message(error));
+  } catch (const nlohmann::json::exception& error) {
+    // Not only parse_error: a number too large even for a double (1e999)
+    // is out_of_range (406).
+    return Status::Invalid("invalid JSON: " + json_exception_text(error));
   }
   if (!object.is_object()) return Status::Invalid("expected a JSON object");
   if (!duplicate.empty()) return Status::Invalid("member \"" + shown(duplicate) + "\" appears twice");

@@ -91,7 +91,7 @@ Result<int64_t> parse_id(const std::string& text, const std::string& what) {
     good = good && c >= '0' && c <= '9';
     if (good) value = value * 10 + (c - '0');
   }
-  if (!good || value <= 0) return Status::Invalid("invalid " + what + " \"" + text.substr(0, 40) + "\": expected a positive number");
+  if (!good || value <= 0) return Status::Invalid("invalid " + what + " \"" + excerpt(text, 40) + "\": expected a positive number");
   return value;
 }
 

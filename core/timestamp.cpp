@@ -1,5 +1,7 @@
 #include "core/timestamp.hpp"
 
+#include "core/validate.hpp"
+
 namespace wallet {
 
 namespace {
@@ -24,7 +26,7 @@ int days_in_month(int year, int month) {
 
 Result<std::string> parse_timestamp(std::string_view text, std::string_view field) {
   const auto bad = [&] {
-    return Status::Invalid("invalid " + std::string(field) + " \"" + std::string(text.substr(0, 40)) +
+    return Status::Invalid("invalid " + std::string(field) + " \"" + excerpt(text, 40) +
                            "\": expected RFC 3339 like 2026-11-01T08:00:00Z, or a date like 2026-11-01 (UTC)");
   };
   int year = 0, month = 0, day = 0;

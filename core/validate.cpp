@@ -98,11 +98,24 @@ bool is_forbidden(int32_t cp) {
 
 std::string excerpt(std::string_view text, std::size_t max_bytes) {
   std::string out;
-  for (char c : text.substr(0, max_bytes)) {
-    const auto byte = static_cast<unsigned char>(c);
-    out += (byte < 0x20 || byte == 0x7f) ? '?' : c;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t start = i;
+    const int32_t cp = next_code_point(text, i);
+    if (cp < 0) i = start + 1;  // one invalid byte: shown as '?', resynchronize
+    const std::size_t length = cp < 0 || is_forbidden(cp) ? 1 : i - start;
+    // Cut at a whole code point: a cut multi-byte character is invalid UTF-8.
+    if (out.size() + length > max_bytes) {
+      i = start;
+      break;
+    }
+    if (cp < 0 || is_forbidden(cp)) {
+      out += '?';
+    } else {
+      out.append(text.substr(start, length));
+    }
   }
-  if (text.size() > max_bytes) out += "...";
+  if (i < text.size()) out += "...";
   return out;
 }
 

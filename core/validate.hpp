@@ -47,8 +47,9 @@ bool is_system_user(std::string_view user);
 // surrogates, or code points above U+10FFFF.
 bool is_valid_utf8(std::string_view text);
 
-// User text quoted back in an error: at most `max_bytes`, control bytes
-// shown as '?', "..." when cut.
+// User text quoted back in an error: valid UTF-8 of at most `max_bytes`
+// (cut at a whole character, "..." added when cut), one line: invalid
+// bytes, control characters and bidirectional overrides shown as '?'.
 std::string excerpt(std::string_view text, std::size_t max_bytes);
 
 }  // namespace wallet

@@ -5,6 +5,7 @@
 #include "core/shapes.hpp"
 #include "core/status.hpp"
 #include "core/validate.hpp"
+#include "daemon/body.hpp"
 
 namespace wallet::daemon {
 
@@ -21,77 +22,6 @@ HttpResponse status_response(const Status& status, const json& extra = nullptr) 
 }
 
 HttpResponse json_response(int status, const json& body) { return {status, body.dump(), "application/json", {}}; }
-
-// Reads a JSON object body and checks its fields: each key must be one of
-// `allowed`; strings must be strings, and so on. Amounts must be strings:
-// a JSON number would invite floating point into the money path.
-class Body {
- public:
-  static Result<Body> parse(const std::string& text, std::initializer_list<const char*> allowed) {
-    json value = json::parse(text.empty() ? "{}" : text, nullptr, false);
-    if (value.is_discarded()) return Status::Invalid("malformed JSON body");
-    if (!value.is_object()) return Status::Invalid("the body must be a JSON object");
-    for (const auto& [key, unused] : value.items()) {
-      bool known = false;
-      for (const char* a : allowed) known = known || key == a;
-      if (!known) return Status::Invalid("unknown field \"" + key.substr(0, 40) + "\"");
-    }
-    return Body(std::move(value));
-  }
-
-  // A string field; "" when absent and not required.
-  Status text(const char* key, std::string& out, bool required) const {
-    if (!value_.contains(key) || value_[key].is_null()) {
-      return required ? Status::Invalid(std::string("missing field \"") + key + "\"") : Status::Ok();
-    }
-    if (!value_[key].is_string()) {
-      return Status::Invalid(std::string("field \"") + key + "\" must be a string" +
-                             (std::string(key) == "amount" ? " like \"10.50\"" : ""));
-    }
-    out = value_[key].get<std::string>();
-    return Status::Ok();
-  }
-
-  Status flag(const char* key, bool& out) const {
-    if (!value_.contains(key) || value_[key].is_null()) return Status::Ok();
-    if (!value_[key].is_boolean()) return Status::Invalid(std::string("field \"") + key + "\" must be true or false");
-    out = value_[key].get<bool>();
-    return Status::Ok();
-  }
-
- private:
-  explicit Body(json value) : value_(std::move(value)) {}
-  json value_;
-};
-
-Status first_error(std::initializer_list<Status> statuses) {
-  for (const auto& s : statuses) {
-    if (!s.ok()) return s;
-  }
-  return Status::Ok();
-}
-
-Result<MovementInput> movement_input(Operation op, const std::string& text) {
-  auto body = op == Operation::transfer
-                  ? Body::parse(text, {"from", "to", "asset", "amount", "memo", "pending", "timeout"})
-                  : Body::parse(text, {"user", "asset", "amount", "kind", "memo", "pending", "timeout"});
-  if (!body.ok()) return body.status();
-  MovementInput in;
-  in.operation = op;
-  std::string timeout;
-  Status s = first_error({op == Operation::transfer ? body->text("from", in.user, true) : body->text("user", in.user, true),
-                          op == Operation::transfer ? body->text("to", in.to_user, true) : body->text("kind", in.kind, false),
-                          body->text("asset", in.asset, true), body->text("amount", in.amount, true),
-                          body->text("memo", in.memo, false), body->flag("pending", in.pending),
-                          body->text("timeout", timeout, false)});
-  if (!s.ok()) return s;
-  if (!timeout.empty()) {
-    auto parsed = parse_duration(timeout);
-    if (!parsed.ok()) return parsed.status();
-    in.timeout = *parsed;
-  }
-  return in;
-}
 
 Result<int> limit_of(const HttpRequest& r, int fallback) {
   auto text = r.query_param("limit");
@@ -179,13 +109,10 @@ HttpResponse Api::movement(Operation op, const HttpRequest& r) {
 
 HttpResponse Api::transaction_action(const std::string& action, const HttpRequest& r) {
   const std::string& id = r.path_params.at(0);
-  auto body = action == "post" ? Body::parse(r.body, {"amount"})
-              : action == "void" ? Body::parse(r.body, {"reason"})
-                                 : Body::parse(r.body, {});
+  auto body = transaction_action_input(action, r.body);
   if (!body.ok()) return status_response(body.status());
-  std::string amount, reason;
-  Status s = first_error({body->text("amount", amount, false), body->text("reason", reason, false)});
-  if (!s.ok()) return status_response(s);
+  const std::string& amount = body->amount;
+  const std::string& reason = body->reason;
   const std::string key = r.header("idempotency-key").value_or("");
   return with_ledger([&](Ledger& ledger, Store&) {
     auto result = action == "post"   ? ledger.post(id, amount, actor(r))
@@ -203,11 +130,10 @@ HttpResponse Api::transaction_action(const std::string& action, const HttpReques
 void Api::install(HttpServer& server) {
   server.filter([this](const HttpRequest& r) { return guard(r); });
   server.route("POST", "/v1/wallets", "wallets", [this](const HttpRequest& r) {
-    auto body = Body::parse(r.body, {"user", "asset"});
+    auto body = wallet_input(r.body);
     if (!body.ok()) return status_response(body.status());
-    std::string user, asset;
-    Status s = first_error({body->text("user", user, true), body->text("asset", asset, true)});
-    if (!s.ok()) return status_response(s);
+    const std::string& user = body->user;
+    const std::string& asset = body->asset;
     return with_ledger([&](Ledger& ledger, Store&) {
       auto w = ledger.wallet_create(user, asset, actor(r));
       return w.ok() ? json_response(201, to_json(*w)) : status_response(w.status());
