@@ -46,7 +46,7 @@ Format format_of(const std::string& name) {
 Store& Context::read_store() {
   if (config.read_database.empty()) return *store;
   if (!read_store_) {
-    read_store_ = std::make_unique<Store>(config.read_database, RetryPolicy{},
+    read_store_ = std::make_unique<Store>(read_conninfo(config), RetryPolicy{},
                                           StoreOptions{config.prepared_statements});
   }
   return *read_store_;

@@ -83,7 +83,11 @@ Status permanent_connection_error(const std::string& message) {
 bool retryable_state(const std::string& state) {
   return state == "40001" || state == "40P01"  // serialization failure, deadlock
          || state == "57P01" || state == "57P02" || state == "57P03"  // shutdown, starting up
-         || state.rfind("08", 0) == 0;  // connection exceptions
+         || state.rfind("08", 0) == 0  // connection exceptions
+         // A write reached a server in recovery: after a failover, a node
+         // that was demoted to standby. Nothing was done; a new connection
+         // (target_session_attrs=read-write) finds the new primary.
+         || state == "25006";
 }
 
 Movement movement_of(const pqxx::row& row) {
