@@ -124,6 +124,42 @@ std::optional<std::string> default_file(const EnvironmentLookup& environment) {
   return std::nullopt;
 }
 
+// Environment, then flags, over what the file said (flags win).
+Status apply_overrides(const ConfigFlags& flags, const EnvironmentLookup& environment, Config& config) {
+  if (const char* env = environment("WALLETCTL_DATABASE"); env != nullptr && *env != '\0') {
+    config.database = env;
+    config.sources["database"] = "environment";
+  }
+  if (flags.database) {
+    config.database = *flags.database;
+    config.sources["database"] = "flag";
+  }
+  if (const char* env = environment("WALLETCTL_READ_DATABASE"); env != nullptr && *env != '\0') {
+    config.read_database = env;
+    config.sources["read_database"] = "environment";
+  }
+  if (flags.read_database) {
+    config.read_database = *flags.read_database;
+    config.sources["read_database"] = "flag";
+  }
+  if (const char* env = environment("WALLETCTL_PREPARED_STATEMENTS"); env != nullptr && *env != '\0') {
+    const std::string value = env;
+    if (value == "on" || value == "true" || value == "1") {
+      config.prepared_statements = true;
+    } else if (value == "off" || value == "false" || value == "0") {
+      config.prepared_statements = false;
+    } else {
+      return Status::Invalid("WALLETCTL_PREPARED_STATEMENTS must be on, off, true, false, 1 or 0, not \"" + value + "\"");
+    }
+    config.sources["prepared_statements"] = "environment";
+  }
+  if (flags.prepared_statements) {
+    config.prepared_statements = *flags.prepared_statements;
+    config.sources["prepared_statements"] = "flag";
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status apply_config_text(std::string_view text, const std::string& source, Config& config) {
@@ -201,37 +237,7 @@ Result<Config> load_config(const ConfigFlags& flags, const EnvironmentLookup& en
     config.file = *file;
   }
   (void)explicit_file;
-  if (const char* env = environment("WALLETCTL_DATABASE"); env != nullptr && *env != '\0') {
-    config.database = env;
-    config.sources["database"] = "environment";
-  }
-  if (flags.database) {
-    config.database = *flags.database;
-    config.sources["database"] = "flag";
-  }
-  if (const char* env = environment("WALLETCTL_READ_DATABASE"); env != nullptr && *env != '\0') {
-    config.read_database = env;
-    config.sources["read_database"] = "environment";
-  }
-  if (flags.read_database) {
-    config.read_database = *flags.read_database;
-    config.sources["read_database"] = "flag";
-  }
-  if (const char* env = environment("WALLETCTL_PREPARED_STATEMENTS"); env != nullptr && *env != '\0') {
-    const std::string value = env;
-    if (value == "on" || value == "true" || value == "1") {
-      config.prepared_statements = true;
-    } else if (value == "off" || value == "false" || value == "0") {
-      config.prepared_statements = false;
-    } else {
-      return Status::Invalid("WALLETCTL_PREPARED_STATEMENTS must be on, off, true, false, 1 or 0, not \"" + value + "\"");
-    }
-    config.sources["prepared_statements"] = "environment";
-  }
-  if (flags.prepared_statements) {
-    config.prepared_statements = *flags.prepared_statements;
-    config.sources["prepared_statements"] = "flag";
-  }
+  if (Status s = apply_overrides(flags, environment, config); !s.ok()) return s;
   for (const char* key : {"database", "read_database", "prepared_statements", "log.level", "holds.timeout", "settlement.command",
                           "settlement.timeout", "reconcile.stuck_after"}) {
     config.sources.emplace(key, "default");

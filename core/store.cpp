@@ -1,6 +1,7 @@
 #include "core/store.hpp"
 
 #include <cassert>
+#include <stdexcept>
 
 #include <pqxx/pqxx>
 #include <set>
@@ -153,7 +154,9 @@ const std::string& statement_text(std::string_view name) {
     return m;
   }();
   auto it = texts.find(name);
-  assert(it != texts.end() && "statement not in sql::kStatements");
+  // A name not in kStatements is a programmer error; thrown (the retry loop
+  // reports it as internal) rather than asserted, so release builds fail cleanly too.
+  if (it == texts.end()) throw std::logic_error("statement " + std::string(name) + " not in sql::kStatements");
   return it->second;
 }
 

@@ -21,7 +21,7 @@
 namespace wallet {
 
 // The text of the statement `name` of sql::kStatements. The name must
-// exist (a programmer error otherwise: asserted).
+// exist (a programmer error otherwise: std::logic_error).
 const std::string& statement_text(std::string_view name);
 
 class Statements {
