@@ -12,8 +12,10 @@
 #    Afterwards every acknowledged movement is on the new primary exactly
 #    once with the acknowledged transaction id, no key is applied twice,
 #    balances add up, and reconcile --full is clean. Prints the write outage
-#    (kill to the first successful write started after it).
+#    (kill to the first successful write started after it). A walletd
+#    started before the failover serves a deposit after it, without restart.
 source "$(dirname "$0")/lib.sh"
+: "${WALLETD:?set WALLETD to the walletd binary}"
 : "${PGHOST:?PGHOST of the private cluster (scripts/test sets it)}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 ms() { date +%s%3N; }
@@ -22,8 +24,10 @@ ms() { date +%s%3N; }
 # postgres user can reach (scripts/pg sees to that).
 export WALLET_HA_DIR="$(dirname "$PGHOST")/ha-e2e-$$"
 export WALLET_HA_DBNAME=wallet_ha
+walletd_pid=""
 cleanup() {
   touch "$tmp/stop" 2>/dev/null || true
+  [ -n "$walletd_pid" ] && kill "$walletd_pid" 2>/dev/null || true
   "$root/scripts/ha" stop >/dev/null 2>&1 || true
   rm -rf "$WALLET_HA_DIR" "$tmp"
 }
@@ -85,6 +89,29 @@ expect_eq "reconcile on the primary advances the checkpoint" "$(jq -r .checkpoin
 run 0 deposit --user u1 --asset "$A" --amount 1 --key "ha-not-read-$A" --read-database "$STANDBY"
 
 # ---- 2. failover under load ----
+# walletd on the same multi-host conninfo, started before the failover.
+cat >"$tmp/walletd.toml" <<TOML
+database = "$HA"
+[daemon]
+listen = "127.0.0.1:0"
+tokens = ["tok-ha"]
+pool_size = 2
+worker_interval = "1s"
+TOML
+env -u WALLETCTL_DATABASE "$WALLETD" -c "$tmp/walletd.toml" >"$tmp/walletd.log" 2>&1 &
+walletd_pid=$!
+port=""
+for _ in $(seq 100); do
+  port=$(grep -oE 'listening on http://127.0.0.1:[0-9]+' "$tmp/walletd.log" | grep -oE '[0-9]+$' || true)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || fail "walletd did not start: $(cat "$tmp/walletd.log")"
+walletd_deposit() {  # walletd_deposit KEY: prints the HTTP status
+  curl -s -o "$tmp/walletd.body" -w '%{http_code}' -m 10 -H "Authorization: Bearer tok-ha" -H "Idempotency-Key: $1" \
+    -d "{\"user\":\"u1\",\"asset\":\"$A\",\"amount\":\"5\"}" "http://127.0.0.1:$port/v1/deposits" || true
+}
+expect_eq "walletd deposit before the failover" "$(walletd_deposit "hawd-$A-before")" 201
 clients=4
 # client N: runs movements until $tmp/stop exists; each key is retried
 # until it gets a definite answer. One line per key in $tmp/acks.N:
@@ -120,7 +147,8 @@ client() {
       >>"$tmp/acks.$c"
   done
 }
-for c in $(seq 1 $clients); do client "$c" & done
+client_pids=()
+for c in $(seq 1 $clients); do client "$c" & client_pids+=($!); done
 sleep 4
 expect_contains "sync replication still on before the kill" "$(sql "select string_agg(sync_state, ',') from pg_stat_replication")" quorum
 acked_before=$(cat "$tmp"/acks.* 2>/dev/null | wc -l)
@@ -137,7 +165,20 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 touch "$tmp/stop"
-wait
+wait "${client_pids[@]}" || true
+# walletd follows the new primary with no restart: 503 until its session
+# reconnects, then the deposit (retried with its key) goes through.
+walletd_code=""
+for _ in $(seq 60); do
+  walletd_code="$(walletd_deposit "hawd-$A-after")"
+  [ "$walletd_code" == 201 ] || [ "$walletd_code" == 200 ] && break
+  sleep 0.5
+done
+[[ "$walletd_code" == 200 || "$walletd_code" == 201 ]] \
+  || fail "walletd deposit after the failover: HTTP $walletd_code; $(tail -3 "$tmp/walletd.log")"
+pass
+kill -TERM "$walletd_pid"; wait "$walletd_pid" || fail "walletd did not exit cleanly"
+walletd_pid=""
 [ ! -e "$tmp/gaveup" ] || fail "clients gave up: $(cat "$tmp/gaveup"); last errors: $(tail -qn 2 "$tmp"/retries.*); $("$root/scripts/ha" status 2>&1)"
 cat "$tmp"/acks.* >"$tmp/acks"
 acked=$(wc -l <"$tmp/acks")
@@ -158,10 +199,11 @@ expect_eq "each acknowledged key has its acknowledged id and status" \
   "$(join "$tmp/acked" "$tmp/db" | awk '($2 != "-" && $2 != $4) || $3 != $5' | wc -l)" 0
 expect_eq "no key applied twice" "$(sql "select count(*) - count(distinct idempotency_key) from transactions where asset = '$A'")" 0
 expect_eq "the first movement is still there" "$(sql "select count(*) from transactions where idempotency_key = 'ha-first-$A'")" 1
+expect_eq "walletd's deposits, once each" "$(sql "select count(*) from transactions where idempotency_key like 'hawd-$A-%'")" 2
 check_ledger "$A"
 expect_eq "user wallets hold the deposits, transfers moved within" \
   "$(sql "select sum(balance) from wallets where asset = '$A' and not is_system")" \
-  "$(sql "select 6000 + 1 + coalesce(sum(amount), 0) from transactions where asset = '$A' and kind = 'deposit' and status = 'posted' and idempotency_key like 'ha-$A-%'")"
+  "$(sql "select 6000 + 1 + coalesce(sum(amount), 0) from transactions where asset = '$A' and kind = 'deposit' and status = 'posted' and (idempotency_key like 'ha-$A-%' or idempotency_key like 'hawd-$A-%')")"
 run 0 reconcile --full -o json
 expect_eq "reconcile --full on the new primary" "$(jq -c '[.drift, .stuck] | map(length)' <<<"$out")" "[0,0]"
 expect_eq "a key acknowledged before the failover replays on the new primary" \
