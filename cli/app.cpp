@@ -43,6 +43,21 @@ Format format_of(const std::string& name) {
 
 }  // namespace
 
+Store& Context::read_store() {
+  if (config.read_database.empty()) return *store;
+  if (!read_store_) {
+    read_store_ = std::make_unique<Store>(read_conninfo(config), RetryPolicy{},
+                                          StoreOptions{config.prepared_statements});
+  }
+  return *read_store_;
+}
+
+Ledger& Context::read_ledger() {
+  if (config.read_database.empty()) return *ledger;
+  if (!read_ledger_) read_ledger_ = std::make_unique<Ledger>(read_store(), config);
+  return *read_ledger_;
+}
+
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
             const EnvironmentLookup& environment) {
   CLI::App app{"walletctl — operate the wallet ledger (deposits, withdrawals, transfers, balances, history)",
@@ -53,6 +68,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   GlobalOptions global;
   app.add_option("-c,--config", global.config_file, "configuration file (TOML)");
   app.add_option("-d,--database", global.database, "libpq conninfo or URI (no passwords: use .pgpass)");
+  app.add_option("--read-database", global.read_database,
+                 "libpq conninfo or URI that history and reconcile read from, e.g. a hot standby "
+                 "(default: --database)");
+  app.add_flag("--no-prepared-statements", global.no_prepared_statements,
+               "send statements unnamed instead of preparing them (PgBouncer in transaction pooling mode)");
   app.add_option("-o,--output", global.output, "output format")
       ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
   app.add_option("--actor", global.actor, "name recorded in the audit log (default: the OS user)");
@@ -92,6 +112,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   ConfigFlags flags;
   if (!global.config_file.empty()) flags.config_file = global.config_file;
   if (!global.database.empty()) flags.database = global.database;
+  if (!global.read_database.empty()) flags.read_database = global.read_database;
+  if (global.no_prepared_statements) flags.prepared_statements = false;
   auto config = load_config(flags, environment);
   if (!config.ok()) {
     render_error(config.status(), format, nullptr, out, err);
@@ -104,7 +126,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     render_error(Status::Invalid("invalid --actor: " + s.message()), format, nullptr, out, err);
     return exit_code(Code::invalid);
   }
-  context.store = std::make_unique<Store>(context.config.database);
+  context.store = std::make_unique<Store>(context.config.database, RetryPolicy{},
+                                          StoreOptions{context.config.prepared_statements});
   context.ledger = std::make_unique<Ledger>(*context.store, context.config);
 
   for (auto& [subcommand, action] : commands) {

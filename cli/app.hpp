@@ -20,6 +20,8 @@ namespace wallet::cli {
 struct GlobalOptions {
   std::string config_file;
   std::string database;
+  std::string read_database;
+  bool no_prepared_statements = false;
   std::string output = "table";
   std::string actor;
   bool verbose = false;
@@ -34,6 +36,15 @@ struct Context {
   std::unique_ptr<Store> store;
   std::unique_ptr<Ledger> ledger;
   bool quiet = false;
+
+  // Where history and reconcile read: a Store and Ledger on read_database
+  // (opened at first use) when one is configured, else the main ones.
+  Store& read_store();
+  Ledger& read_ledger();
+
+ private:
+  std::unique_ptr<Store> read_store_;
+  std::unique_ptr<Ledger> read_ledger_;
 };
 
 // What a command returns: an Output, or a failure (with optional extra

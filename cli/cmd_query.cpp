@@ -68,7 +68,7 @@ void register_query_commands(CLI::App& app, Commands& commands) {
     q.status = optional_of((*strings)[2]);
     q.since = optional_of((*strings)[3]);
     q.until = optional_of((*strings)[4]);
-    return output_of(c.ledger->history(q, (*strings)[5]), [](const HistoryPage& page) {
+    return output_of(c.read_ledger().history(q, (*strings)[5]), [](const HistoryPage& page) {
       std::vector<nlohmann::json> rows;
       for (const auto& e : page.entries) rows.push_back(to_json(e));
       Output output = list_output(rows, {"transaction_id", "created_at", "kind", "status", "asset", "amount",

@@ -66,7 +66,7 @@ void register_reconcile_commands(CLI::App& app, Commands& commands) {
       },
       "a pending transaction older than this is stuck (default [reconcile] stuck_after, 15m)");
   commands.emplace_back(reconcile_command, [full, stuck_after](Context& c) -> CommandResult {
-    auto report = reconcile(*c.store, *full, stuck_after->value_or(c.config.reconcile_stuck_after),
+    auto report = reconcile(c.read_store(), *full, stuck_after->value_or(c.config.reconcile_stuck_after),
                             progress_bar(c.quiet || c.format != Format::table));
     if (!report.ok()) return CommandResult(report.status());
     return CommandResult(reconcile_output(*report));

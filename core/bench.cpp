@@ -85,7 +85,7 @@ void note_error(WorkerResult& out, const std::string& message) {
 // deadline, timing each movement.
 void run_client(const std::string& conninfo, const Config& config, const BenchOptions& o, int scale, uint64_t seed,
                 std::latch& ready, WorkerResult& out) {
-  Store store(conninfo);
+  Store store(conninfo, RetryPolicy{}, StoreOptions{config.prepared_statements});
   Ledger ledger(store, config);
   Status connected = store.connect();
   ready.arrive_and_wait();
@@ -210,7 +210,7 @@ Result<BenchReport> run_bench(const std::string& conninfo, const Config& config,
   if (Status s = check_options(o); !s.ok()) return s;
   int scale = 0;
   {
-    Store store(conninfo);
+    Store store(conninfo, RetryPolicy{}, StoreOptions{config.prepared_statements});
     if (Status s = prepare_bench(store, o); !s.ok()) return s;
     scale = *store.asset_scale(o.asset);
   }

@@ -12,7 +12,7 @@ namespace {
 
 // Keys the file may contain, "table.key". Anything else is a typo.
 const std::set<std::string> kKnownKeys = {
-    "database",          "log.level",          "holds.timeout",
+    "database",          "read_database",      "prepared_statements", "log.level",          "holds.timeout",
     "settlement.command", "settlement.timeout", "reconcile.stuck_after",
     "daemon.listen",      "daemon.threads",     "daemon.pool_size",
     "daemon.tokens",      "daemon.rate_limit_per_second", "daemon.body_bytes_max",
@@ -61,6 +61,16 @@ class FileReader {
     auto parsed = parse_duration(*node.value<std::string>());
     if (!parsed.ok()) return Status::Invalid(source_ + ": " + key + ": " + parsed.status().message());
     out = *parsed;
+    config_.sources[key] = source_;
+    return Status::Ok();
+  }
+
+  Status boolean(const char* key, bool& out) {
+    auto node = root_.at_path(key);
+    if (!node) return Status::Ok();
+    auto value = node.value<bool>();
+    if (!node.is_boolean() || !value) return wrong_type(key, "true or false");
+    out = *value;
     config_.sources[key] = source_;
     return Status::Ok();
   }
@@ -119,6 +129,42 @@ std::optional<std::string> default_file(const EnvironmentLookup& environment) {
   return std::nullopt;
 }
 
+// Environment, then flags, over what the file said (flags win).
+Status apply_overrides(const ConfigFlags& flags, const EnvironmentLookup& environment, Config& config) {
+  if (const char* env = environment("WALLETCTL_DATABASE"); env != nullptr && *env != '\0') {
+    config.database = env;
+    config.sources["database"] = "environment";
+  }
+  if (flags.database) {
+    config.database = *flags.database;
+    config.sources["database"] = "flag";
+  }
+  if (const char* env = environment("WALLETCTL_READ_DATABASE"); env != nullptr && *env != '\0') {
+    config.read_database = env;
+    config.sources["read_database"] = "environment";
+  }
+  if (flags.read_database) {
+    config.read_database = *flags.read_database;
+    config.sources["read_database"] = "flag";
+  }
+  if (const char* env = environment("WALLETCTL_PREPARED_STATEMENTS"); env != nullptr && *env != '\0') {
+    const std::string value = env;
+    if (value == "on" || value == "true" || value == "1") {
+      config.prepared_statements = true;
+    } else if (value == "off" || value == "false" || value == "0") {
+      config.prepared_statements = false;
+    } else {
+      return Status::Invalid("WALLETCTL_PREPARED_STATEMENTS must be on, off, true, false, 1 or 0, not \"" + value + "\"");
+    }
+    config.sources["prepared_statements"] = "environment";
+  }
+  if (flags.prepared_statements) {
+    config.prepared_statements = *flags.prepared_statements;
+    config.sources["prepared_statements"] = "flag";
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status apply_config_text(std::string_view text, const std::string& source, Config& config) {
@@ -134,6 +180,8 @@ Status apply_config_text(std::string_view text, const std::string& source, Confi
   FileReader reader(root, source, config);
   for (Status s : {reader.check_keys(),
                    reader.text("database", config.database),
+                   reader.text("read_database", config.read_database),
+                   reader.boolean("prepared_statements", config.prepared_statements),
                    reader.text("log.level", config.log_level),
                    reader.duration("holds.timeout", config.holds_timeout),
                    reader.text("settlement.command", config.settlement_command),
@@ -195,15 +243,8 @@ Result<Config> load_config(const ConfigFlags& flags, const EnvironmentLookup& en
     config.file = *file;
   }
   (void)explicit_file;
-  if (const char* env = environment("WALLETCTL_DATABASE"); env != nullptr && *env != '\0') {
-    config.database = env;
-    config.sources["database"] = "environment";
-  }
-  if (flags.database) {
-    config.database = *flags.database;
-    config.sources["database"] = "flag";
-  }
-  for (const char* key : {"database", "log.level", "holds.timeout", "settlement.command",
+  if (Status s = apply_overrides(flags, environment, config); !s.ok()) return s;
+  for (const char* key : {"database", "read_database", "prepared_statements", "log.level", "holds.timeout", "settlement.command",
                           "settlement.timeout", "reconcile.stuck_after"}) {
     config.sources.emplace(key, "default");
   }

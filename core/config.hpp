@@ -6,6 +6,10 @@
 // value of the wrong type is Invalid, naming the file and key. The database
 // conninfo is passed to libpq as is, so libpq's PG* variables fill in
 // whatever it leaves out. sources() says which source set each value.
+//
+// Variables: WALLETCTL_CONFIG, WALLETCTL_DATABASE, WALLETCTL_READ_DATABASE,
+// WALLETCTL_PREPARED_STATEMENTS (on|off|true|false|1|0; anything else is
+// Invalid).
 #pragma once
 
 #include <functional>
@@ -32,6 +36,10 @@ struct DaemonConfig {
 
 struct Config {
   std::string database;  // libpq conninfo or URI; empty: libpq's PG* defaults
+  // Where history and reconcile read (e.g. a hot standby); empty: `database`.
+  std::string read_database;
+  // false: no named prepared statements (PgBouncer in transaction pooling mode).
+  bool prepared_statements = true;
   std::string log_level = "info";
   Milliseconds holds_timeout{24LL * 3600 * 1000};
   std::string settlement_command;  // empty: withdrawals post at once
@@ -47,7 +55,14 @@ struct Config {
 struct ConfigFlags {
   std::optional<std::string> config_file;
   std::optional<std::string> database;
+  std::optional<std::string> read_database;
+  std::optional<bool> prepared_statements;
 };
+
+// The conninfo that history and reconcile use: read_database, else database.
+inline const std::string& read_conninfo(const Config& config) {
+  return config.read_database.empty() ? config.database : config.read_database;
+}
 
 // Reads one environment variable; nullptr when unset. Injectable for tests.
 using EnvironmentLookup = std::function<const char*(const char*)>;

@@ -120,6 +120,8 @@ const Statement kStatements[] = {
      "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11, $12)"},
     // ---- reconciliation (store_reconcile.cpp) ----
     {"reconcile_lock", "SELECT pg_advisory_xact_lock(727411002)"},
+    // A hot standby (read-only; reconcile then leaves the checkpoint alone).
+    {"in_recovery", "SELECT pg_is_in_recovery()"},
     // Reconcile's statements are big but cheap per row: JIT compilation
     // would cost more (about a second each) than it saves.
     {"reconcile_no_jit", "SET LOCAL jit = off"},

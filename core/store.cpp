@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <stdexcept>
 
 #include <pqxx/pqxx>
 #include <set>
@@ -11,6 +12,7 @@
 
 #include "core/migrations.hpp"
 #include "core/statements.hpp"
+#include "core/store_statements.hpp"
 
 namespace wallet {
 
@@ -70,6 +72,12 @@ Status status_of(const pqxx::sql_error& error) {
                             " call the ledger's functions; walletctl migrate needs a superuser or a member of"
                             " wallet_owner: see DATABASE ROLES in walletctl(1))");
   }
+  if (state == "26000" || state == "42P05") {
+    // A named statement missing, or there already, on the server connection:
+    // a pooler that switches server connections between transactions.
+    return Status::Internal(message + " (behind PgBouncer in transaction pooling mode? set prepared_statements = "
+                                      "false, or --no-prepared-statements)");
+  }
   if (state == "42883" || state == "42P01") {
     return Status::Internal(message + " (is the schema migrated? run: walletctl migrate)");
   }
@@ -91,7 +99,11 @@ Status permanent_connection_error(const std::string& message) {
 bool retryable_state(const std::string& state) {
   return state == "40001" || state == "40P01"  // serialization failure, deadlock
          || state == "57P01" || state == "57P02" || state == "57P03"  // shutdown, starting up
-         || state.rfind("08", 0) == 0;  // connection exceptions
+         || state.rfind("08", 0) == 0  // connection exceptions
+         // A write reached a server in recovery: after a failover, a node
+         // that was demoted to standby. Nothing was done; a new connection
+         // (target_session_attrs=read-write) finds the new primary.
+         || state == "25006";
 }
 
 Movement movement_of(const pqxx::row& row) {
@@ -126,9 +138,9 @@ Wallet wallet_of(const pqxx::row& row) {
                 row[6].as<std::string>()};
 }
 
-// The transaction `id` with its entries, read inside `tx`; nullopt if absent.
-std::optional<TransactionDetail> read_detail(pqxx::transaction_base& tx, int64_t id) {
-  auto rows = tx.exec_prepared("transaction", id);
+// The transaction `id` with its entries, read in db's transaction; nullopt if absent.
+std::optional<TransactionDetail> read_detail(Statements& db, int64_t id) {
+  auto rows = db.exec("transaction", id);
   if (rows.empty()) return std::nullopt;
   const auto& row = rows[0];
   TransactionDetail d;
@@ -139,7 +151,7 @@ std::optional<TransactionDetail> read_detail(pqxx::transaction_base& tx, int64_t
   d.last_error = optional_text(row[19]);
   d.reverses_id = optional_int(row[20]);
   d.settle = row[21].as<bool>();
-  for (const auto& e : tx.exec_prepared("entries", id)) {
+  for (const auto& e : db.exec("entries", id)) {
     d.entries.push_back({e[0].as<int64_t>(), e[1].as<std::string>(), e[2].as<int64_t>(), e[3].as<int64_t>(),
                          e[4].as<int64_t>(), e[5].as<int64_t>(), e[6].as<int64_t>(), e[7].as<std::string>(),
                          e[8].as<std::string>()});
@@ -149,8 +161,22 @@ std::optional<TransactionDetail> read_detail(pqxx::transaction_base& tx, int64_t
 
 }  // namespace
 
-Store::Store(std::string conninfo, RetryPolicy policy)
-    : conninfo_(std::move(conninfo)), policy_(policy) {}
+const std::string& statement_text(std::string_view name) {
+  // Built once, on first use (thread-safe static initialization).
+  static const std::map<std::string_view, std::string> texts = [] {
+    std::map<std::string_view, std::string> m;
+    for (std::size_t i = 0; i < sql::kStatementCount; ++i) m.emplace(sql::kStatements[i].name, sql::kStatements[i].text);
+    return m;
+  }();
+  auto it = texts.find(name);
+  // A name not in kStatements is a programmer error; thrown (the retry loop
+  // reports it as internal) rather than asserted, so release builds fail cleanly too.
+  if (it == texts.end()) throw std::logic_error("statement " + std::string(name) + " not in sql::kStatements");
+  return it->second;
+}
+
+Store::Store(std::string conninfo, RetryPolicy policy, StoreOptions options)
+    : conninfo_(std::move(conninfo)), policy_(policy), options_(options) {}
 
 Store::~Store() = default;
 
@@ -164,7 +190,9 @@ pqxx::connection_base& Store::connection() {
   if (!connection_ || !connection_->connection.is_open()) {
     connection_.reset();
     connection_ = std::make_unique<Connection>(conninfo_);
-    for (std::size_t i = 0; i < sql::kStatementCount; ++i) {
+    // libpqxx 6 prepares lazily: this only registers the texts, each is
+    // prepared on the server at its first use on this connection.
+    for (std::size_t i = 0; options_.prepared_statements && i < sql::kStatementCount; ++i) {
       connection_->connection.prepare(std::string(sql::kStatements[i].name),
                                       std::string(sql::kStatements[i].text));
     }
@@ -228,9 +256,10 @@ Status Store::connect() {
 }
 
 Status Store::ping() {
-  return run("ping", [](pqxx::connection_base& c) {
+  return run("ping", [this](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
-    tx.exec_prepared("ping");
+    Statements db(tx, options_);
+    db.exec("ping");
   });
 }
 
@@ -238,7 +267,8 @@ Result<int64_t> Store::stuck_count(Milliseconds stuck_after) {
   int64_t count = 0;
   Status status = run("stuck count", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
-    count = tx.exec_prepared1("stuck_count", static_cast<int64_t>(stuck_after.count()))[0].as<int64_t>();
+    Statements db(tx, options_);
+    count = db.exec1("stuck_count", static_cast<int64_t>(stuck_after.count()))[0].as<int64_t>();
   });
   if (!status.ok()) return status;
   return count;
@@ -346,7 +376,8 @@ Result<Asset> Store::asset_add(const std::string& code, int scale, const std::st
   std::optional<Asset> asset;
   Status status = run("asset add", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
-    asset = asset_of(tx.exec_prepared1("asset_add", code, scale, name, actor));
+    Statements db(tx, options_);
+    asset = asset_of(db.exec1("asset_add", code, scale, name, actor));
   });
   if (!status.ok()) return status;
   scales_[code] = asset->scale;
@@ -357,8 +388,9 @@ Result<std::vector<Asset>> Store::assets() {
   std::vector<Asset> assets;
   Status status = run("asset list", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
+    Statements db(tx, options_);
     assets.clear();
-    for (const auto& row : tx.exec_prepared("assets")) assets.push_back(asset_of(row));
+    for (const auto& row : db.exec("assets")) assets.push_back(asset_of(row));
   });
   if (!status.ok()) return status;
   return assets;
@@ -369,7 +401,8 @@ Result<int> Store::asset_scale(const std::string& code) {
   std::optional<int> scale;
   Status status = run("asset lookup", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
-    auto result = tx.exec_prepared("asset_scale", code);
+    Statements db(tx, options_);
+    auto result = db.exec("asset_scale", code);
     scale = result.empty() ? std::nullopt : std::optional<int>(result[0][0].as<int>());
   });
   if (!status.ok()) return status;
@@ -383,7 +416,8 @@ Result<Wallet> Store::wallet_create(const std::string& user, const std::string& 
   std::optional<Wallet> wallet;
   Status status = run("wallet create", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
-    wallet = wallet_of(tx.exec_prepared1("wallet_create", user, asset, actor));
+    Statements db(tx, options_);
+    wallet = wallet_of(db.exec1("wallet_create", user, asset, actor));
   });
   if (!status.ok()) return status;
   return *wallet;
@@ -394,8 +428,9 @@ Result<std::vector<Wallet>> Store::wallets(const std::optional<std::string>& use
   std::vector<Wallet> wallets;
   Status status = run("wallet list", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
+    Statements db(tx, options_);
     wallets.clear();
-    for (const auto& row : tx.exec_prepared("wallets", param(user), param(asset))) {
+    for (const auto& row : db.exec("wallets", param(user), param(asset))) {
       wallets.push_back(wallet_of(row));
     }
   });
@@ -408,8 +443,9 @@ Result<std::vector<Balance>> Store::balances(const std::string& user,
   std::vector<Balance> balances;
   Status status = run("balance", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
+    Statements db(tx, options_);
     balances.clear();
-    for (const auto& row : tx.exec_prepared("balances", user, param(asset))) {
+    for (const auto& row : db.exec("balances", user, param(asset))) {
       balances.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>(),
                           row[3].as<int64_t>(), row[4].as<int64_t>()});
     }
@@ -427,7 +463,8 @@ Result<Movement> Store::move(const MovementRequest& r) {
   Status status = run(r.kind, [&](pqxx::connection_base& c) {
     // Autocommit: wallet_move() is one statement, hence one transaction.
     pqxx::nontransaction tx(c);
-    movement = movement_of(tx.exec_prepared1(
+    Statements db(tx, options_);
+    movement = movement_of(db.exec1(
         "move", r.idempotency_key, r.fingerprint, r.kind, r.from_user, r.to_user, r.asset,
         r.amount, r.memo, r.pending, static_cast<int64_t>(r.timeout.count()), r.actor,
         r.arguments_json, r.settle, static_cast<int64_t>(r.settle_lease.count())));
@@ -441,7 +478,8 @@ Result<TransactionDetail> Store::transaction(int64_t id) {
   std::optional<TransactionDetail> detail;
   Status status = run("show", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    detail = read_detail(tx, id);
+    Statements db(tx, options_);
+    detail = read_detail(db, id);
   });
   if (!status.ok()) return status;
   if (!detail) return Status::NotFound("transaction " + std::to_string(id) + " not found");
@@ -455,7 +493,8 @@ Result<Movement> Store::post(int64_t id, std::optional<int64_t> amount, const st
       amount ? std::optional<std::string>(std::to_string(*amount)) : std::nullopt;
   Status status = run("post", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
-    movement = movement_of(tx.exec_prepared1("post", id, param(amount_text), actor, arguments_json));
+    Statements db(tx, options_);
+    movement = movement_of(db.exec1("post", id, param(amount_text), actor, arguments_json));
   });
   if (!status.ok()) return status;
   return *movement;
@@ -466,7 +505,8 @@ Result<Movement> Store::void_transaction(int64_t id, const std::string& reason, 
   std::optional<Movement> movement;
   Status status = run("void", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
-    movement = movement_of(tx.exec_prepared1("void", id, reason, actor, arguments_json));
+    Statements db(tx, options_);
+    movement = movement_of(db.exec1("void", id, reason, actor, arguments_json));
   });
   if (!status.ok()) return status;
   return *movement;
@@ -477,7 +517,8 @@ Result<Movement> Store::reverse(int64_t id, const std::string& key, const std::s
   std::optional<Movement> movement;
   Status status = run("reverse", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
-    movement = movement_of(tx.exec_prepared1("reverse", id, key, actor, arguments_json));
+    Statements db(tx, options_);
+    movement = movement_of(db.exec1("reverse", id, key, actor, arguments_json));
   });
   if (!status.ok()) return status;
   return *movement;
@@ -492,13 +533,14 @@ Result<std::optional<RetryAction>> Store::drive_pending(std::optional<int64_t> i
   Status status = run("retry", [&](pqxx::connection_base& c) {
     action.reset();
     pqxx::work tx(c);
-    auto claimed = id ? tx.exec_prepared("claim_transaction", *id)
-                      : tx.exec_prepared("claim_due", settle != nullptr, param(cutoff));
+    Statements db(tx, options_);
+    auto claimed = id ? db.exec("claim_transaction", *id)
+                      : db.exec("claim_due", settle != nullptr, param(cutoff));
     if (claimed.empty()) return;
     if (!id && run_started != nullptr && run_started->empty()) *run_started = claimed[0][2].as<std::string>();
     const int64_t txn = claimed[0][0].as<int64_t>();
     const bool is_settlement = claimed[0][1].as<bool>();
-    auto detail = read_detail(tx, txn);
+    auto detail = read_detail(db, txn);
     RetryAction a;
     a.transaction_id = txn;
     a.kind = detail->movement.kind;
@@ -507,7 +549,7 @@ Result<std::optional<RetryAction>> Store::drive_pending(std::optional<int64_t> i
     if (!is_settlement) {
       a.action = "voided";
       a.detail = "hold expired at " + detail->movement.expires_at.value_or("?");
-      after = movement_of(tx.exec_prepared1("void", txn, a.detail, actor, arguments));
+      after = movement_of(db.exec1("void", txn, a.detail, actor, arguments));
     } else if (settle == nullptr) {
       return;  // a settlement, but no command configured here: leave it
     } else {
@@ -516,20 +558,20 @@ Result<std::optional<RetryAction>> Store::drive_pending(std::optional<int64_t> i
       if (outcome.decision == SettlementDecision::retry) {
         const auto delay = settlement_backoff(detail->attempts + 1, random);
         a.action = "deferred";
-        after = movement_of(tx.exec_prepared1("settlement_deferred", txn, outcome.reason,
+        after = movement_of(db.exec1("settlement_deferred", txn, outcome.reason,
                                               static_cast<int64_t>(delay.count()), actor));
       } else {
-        tx.exec_prepared("settlement_attempted", txn);
+        db.exec("settlement_attempted", txn);
         if (outcome.decision == SettlementDecision::confirmed) {
           a.action = "posted";
-          after = movement_of(tx.exec_prepared1("post", txn, nullptr, actor, arguments));
+          after = movement_of(db.exec1("post", txn, nullptr, actor, arguments));
         } else {
           a.action = "voided";
-          after = movement_of(tx.exec_prepared1("void", txn, outcome.reason, actor, arguments));
+          after = movement_of(db.exec1("void", txn, outcome.reason, actor, arguments));
         }
       }
     }
-    auto final_detail = read_detail(tx, txn);
+    auto final_detail = read_detail(db, txn);
     tx.commit();
     a.status = after->status;
     a.attempts = final_detail->attempts;
@@ -545,8 +587,9 @@ Result<std::vector<RetryAction>> Store::due_pending(bool settle_enabled, int lim
   Status status = run("retry --dry-run", [&](pqxx::connection_base& c) {
     actions.clear();
     pqxx::read_transaction tx(c);
-    for (const auto& row : tx.exec_prepared("due", settle_enabled, limit)) {
-      auto detail = read_detail(tx, row[0].as<int64_t>());
+    Statements db(tx, options_);
+    for (const auto& row : db.exec("due", settle_enabled, limit)) {
+      auto detail = read_detail(db, row[0].as<int64_t>());
       if (!detail) continue;
       RetryAction a;
       a.transaction_id = detail->movement.transaction_id;
@@ -569,11 +612,12 @@ Result<HistoryPage> Store::history(const HistoryQuery& q) {
   bool user_known = true;
   Status status = run("history", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
+    Statements db(tx, options_);
     page = {};
     const std::optional<std::string> cursor =
         q.cursor ? std::optional<std::string>(std::to_string(*q.cursor)) : std::nullopt;
     // One row more than asked tells whether there is a next page.
-    auto rows = tx.exec_prepared("history", q.user, param(q.asset), param(q.kind), param(q.status),
+    auto rows = db.exec("history", q.user, param(q.asset), param(q.kind), param(q.status),
                                  param(q.since), param(q.until), q.limit + 1, param(cursor));
     for (const auto& row : rows) {
       if (static_cast<int>(page.entries.size()) == q.limit) {
@@ -586,7 +630,7 @@ Result<HistoryPage> Store::history(const HistoryQuery& q) {
                               row[8].as<std::string>(), row[9].as<std::string>()});
     }
     if (page.entries.empty()) {
-      user_known = tx.exec_prepared1("user_has_wallets", q.user, param(q.asset))[0].as<int64_t>() > 0;
+      user_known = db.exec1("user_has_wallets", q.user, param(q.asset))[0].as<int64_t>() > 0;
     }
   });
   if (!status.ok()) return status;
@@ -601,8 +645,9 @@ Result<std::vector<AuditRow>> Store::audit(const AuditQuery& q) {
   std::vector<AuditRow> rows;
   Status status = run("audit", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
+    Statements db(tx, options_);
     rows.clear();
-    for (const auto& r : tx.exec_prepared("audit", param(q.actor), param(q.since), q.limit)) {
+    for (const auto& r : db.exec("audit", param(q.actor), param(q.since), q.limit)) {
       rows.push_back({r[0].as<int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(),
                       r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
                       optional_int(r[6]), optional_text(r[7])});
@@ -617,7 +662,8 @@ void Store::audit_failure(const std::string& actor, const std::string& action,
   const int attempts = last_attempts_;
   Status status = run("audit", [&](pqxx::connection_base& c) {
     pqxx::nontransaction tx(c);
-    tx.exec_prepared("audit_failure", actor, action, arguments_json,
+    Statements db(tx, options_);
+    db.exec("audit_failure", actor, action, arguments_json,
                      std::string(code_name(failure.code())), failure.message());
   });
   last_attempts_ = attempts;

@@ -14,6 +14,15 @@
 // had committed. When the attempts run out the result is Code::temporary,
 // whose message says what was tried (safe to re-run with the same key).
 //
+// Statements are prepared once per connection by default. Without prepared
+// statements (StoreOptions, for PgBouncer in transaction pooling mode, which
+// hands each transaction to any server connection and so loses named
+// statements between them), each one is sent unnamed with its parameters
+// (PQexecParams): parsed and planned every time, no state outlives the
+// transaction. Nothing else here uses session state: advisory locks are
+// transaction-scoped (pg_advisory_xact_lock), SET is SET LOCAL, and there is
+// no LISTEN and no temporary table.
+//
 // Not thread-safe: one Store per thread. Every method returns a Status on
 // failure and never throws.
 #pragma once
@@ -43,9 +52,14 @@ struct RetryPolicy {
   std::chrono::milliseconds backoff_max{1'000};    // so the whole loop stays under ~3 s
 };
 
+struct StoreOptions {
+  // false: send every statement unnamed instead of preparing it (see above).
+  bool prepared_statements = true;
+};
+
 class Store {
  public:
-  explicit Store(std::string conninfo, RetryPolicy policy = {});
+  explicit Store(std::string conninfo, RetryPolicy policy = {}, StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -155,6 +169,7 @@ class Store {
 
   std::string conninfo_;
   RetryPolicy policy_;
+  StoreOptions options_;
   struct Connection;
   std::unique_ptr<Connection> connection_;
   std::map<std::string, int> scales_;

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "core/store.hpp"
+#include "core/store_statements.hpp"
 
 namespace wallet {
 
@@ -99,7 +100,8 @@ Result<std::vector<ImportLineResult>> Store::import_batch(const std::vector<Impo
   const BatchArrays a = arrays_of(lines);
   std::vector<ImportLineResult> results;
   const auto apply = [&](pqxx::transaction_base& tx) {
-    const pqxx::result rows = tx.exec_prepared(
+    Statements db(tx, options_);
+    const pqxx::result rows = db.exec(
         "import_batch", a.lines.done(), a.wallet_lines.done(), a.keys.done(), a.fingerprints.done(),
         a.kinds.done(), a.debits.done(), a.credits.done(), a.assets.done(), a.amounts.done(), a.memos.done(),
         actor, source);

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "core/store.hpp"
+#include "core/store_statements.hpp"
 
 namespace wallet {
 
@@ -89,9 +90,12 @@ Result<ReconcileReport> Store::reconcile(bool full, Milliseconds stuck_after,
     // One snapshot for everything: concurrent movements neither confuse the
     // checks nor slip past the checkpoint.
     pqxx::transaction<pqxx::isolation_level::repeatable_read> tx(c);
-    tx.exec_prepared("reconcile_lock");
-    tx.exec_prepared("reconcile_no_jit");
-    const auto bounds = tx.exec_prepared1("reconcile_bounds");
+    Statements db(tx, options_);
+    // Advisory locks work on a hot standby too (they are never WAL-logged).
+    db.exec("reconcile_lock");
+    report.standby = db.exec1("in_recovery")[0].as<bool>();
+    db.exec("reconcile_no_jit");
+    const auto bounds = db.exec1("reconcile_bounds");
     const int64_t low = bounds[0].as<int64_t>();
     const int64_t high = bounds[1].as<int64_t>();
     const int64_t wallet_count = bounds[2].as<int64_t>();
@@ -99,7 +103,7 @@ Result<ReconcileReport> Store::reconcile(bool full, Milliseconds stuck_after,
     std::map<std::string, __int128> sums;  // entries verified now, per asset
     for (int64_t from = low; from <= high && wallet_count > 0; from += kChunkWallets) {
       const int64_t to = from + kChunkWallets;
-      for (const auto& row : tx.exec_prepared(full ? "reconcile_chunk_full" : "reconcile_chunk_incremental", from, to)) {
+      for (const auto& row : db.exec(full ? "reconcile_chunk_full" : "reconcile_chunk_incremental", from, to)) {
         if (row[0].as<std::string>() == "wallet") {
           chunk_findings(row, report.drift);
           continue;
@@ -109,7 +113,7 @@ Result<ReconcileReport> Store::reconcile(bool full, Milliseconds stuck_after,
         report.entries += row[8].as<int64_t>();
       }
       if (!full) {
-        for (const auto& row : tx.exec_prepared("reconcile_transactions", from, to)) {
+        for (const auto& row : db.exec("reconcile_transactions", from, to)) {
           if (row[0].is_null()) {
             report.transactions += row[3].as<int64_t>();
             continue;
@@ -128,7 +132,7 @@ Result<ReconcileReport> Store::reconcile(bool full, Milliseconds stuck_after,
       if (progress) progress(std::min(to - low, high - low + 1), high - low + 1);
     }
     if (full) {
-      for (const auto& row : tx.exec_prepared("reconcile_transactions_full")) {
+      for (const auto& row : db.exec("reconcile_transactions_full")) {
         if (row[0].is_null()) {
           report.transactions = row[6].as<int64_t>();
           continue;
@@ -145,7 +149,7 @@ Result<ReconcileReport> Store::reconcile(bool full, Milliseconds stuck_after,
         report.drift.push_back(d);
       }
     }
-    for (const auto& row : tx.exec_prepared("reconcile_reserved")) {
+    for (const auto& row : db.exec("reconcile_reserved")) {
       Drift d;
       d.check = "reserved";
       d.wallet_id = row[0].as<int64_t>();
@@ -158,7 +162,7 @@ Result<ReconcileReport> Store::reconcile(bool full, Milliseconds stuck_after,
     }
     std::map<std::string, __int128> totals;
     std::map<std::string, int> scales;
-    for (const auto& row : tx.exec_prepared("reconcile_assets")) {
+    for (const auto& row : db.exec("reconcile_assets")) {
       const std::string asset = row[0].as<std::string>();
       scales[asset] = row[1].as<int>();
       totals[asset] = (full ? 0 : parse_sum(row[2].as<std::string>())) + sums[asset];
@@ -175,20 +179,25 @@ Result<ReconcileReport> Store::reconcile(bool full, Milliseconds stuck_after,
     }
     for (auto& d : report.drift) d.scale = scales[d.asset];
 
-    for (const auto& row : tx.exec_prepared("stuck", static_cast<int64_t>(stuck_after.count()))) {
+    for (const auto& row : db.exec("stuck", static_cast<int64_t>(stuck_after.count()))) {
       report.stuck.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
                               row[3].as<int64_t>(), row[4].as<int>(),
                               row[5].is_null() ? std::nullopt : std::optional<std::string>(row[5].as<std::string>()),
                               row[6].as<std::string>()});
     }
     // Advance the checkpoint only past a clean ledger, so that drift keeps
-    // being reported until someone fixes it.
-    if (report.drift.empty()) {
-      tx.exec_prepared("reconcile_save_wallets");
-      for (const auto& [asset, total] : totals) tx.exec_prepared("reconcile_save_asset", asset, sum_text(total));
+    // being reported until someone fixes it. A standby cannot be written:
+    // its runs verify from the primary's checkpoint (replicated) and leave
+    // it there; the primary's next run verifies the same entries again.
+    if (!report.standby) {
+      if (report.drift.empty()) {
+        db.exec("reconcile_save_wallets");
+        for (const auto& [asset, total] : totals) db.exec("reconcile_save_asset", asset, sum_text(total));
+        report.checkpoint_advanced = true;
+      }
+      db.exec("reconcile_record", full, report.entries, static_cast<int>(report.drift.size()),
+             static_cast<int>(report.stuck.size()));
     }
-    tx.exec_prepared("reconcile_record", full, report.entries, static_cast<int>(report.drift.size()),
-                     static_cast<int>(report.stuck.size()));
     tx.commit();
   });
   if (!status.ok()) return status;

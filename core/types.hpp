@@ -204,6 +204,11 @@ struct ReconcileReport {
   int64_t transactions = 0;  // transactions checked against their entries
   int64_t assets = 0;
   int64_t elapsed_ms = 0;
+  // Read on a hot standby (pg_is_in_recovery()): nothing can be written
+  // there, so the checkpoint stays where the primary's last clean run left
+  // it and the run is not recorded in reconcile_runs.
+  bool standby = false;
+  bool checkpoint_advanced = false;  // the checkpoint now includes this run
   std::vector<Drift> drift;
   std::vector<Stuck> stuck;
 };

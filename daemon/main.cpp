@@ -31,6 +31,7 @@ struct Options {
   std::string config_file;
   std::string database;
   std::string log_file;
+  bool no_prepared_statements = false;
   bool verbose = false;
 };
 
@@ -78,7 +79,7 @@ class Worker {
   Worker(const Config& config, Metrics& metrics) : config_(config), metrics_(metrics) {}
 
   void run() {
-    Store store(config_.database);
+    Store store(config_.database, RetryPolicy{}, StoreOptions{config_.prepared_statements});
     Ledger ledger(store, config_);
     std::unique_lock lock(mutex_);
     while (!stopping_) {
@@ -127,6 +128,8 @@ int main(int argc, char** argv) {
   Options options;
   app.add_option("-c,--config", options.config_file, "configuration file (TOML, see walletctl.toml(5))");
   app.add_option("-d,--database", options.database, "libpq conninfo or URI (no passwords: use .pgpass)");
+  app.add_flag("--no-prepared-statements", options.no_prepared_statements,
+               "send statements unnamed instead of preparing them (PgBouncer in transaction pooling mode)");
   app.add_option("--log-file", options.log_file, "log to this file instead of stderr; SIGHUP reopens it");
   app.add_flag("-v,--verbose", options.verbose, "log debug details");
   try {
@@ -143,6 +146,7 @@ int main(int argc, char** argv) {
   ConfigFlags flags;
   if (!options.config_file.empty()) flags.config_file = options.config_file;
   if (!options.database.empty()) flags.database = options.database;
+  if (options.no_prepared_statements) flags.prepared_statements = false;
   auto config = load_config(flags, [](const char* name) { return std::getenv(name); });
   if (!config.ok()) {
     std::cerr << "walletd: " << config.status().message() << '\n';

@@ -66,6 +66,8 @@ nlohmann::json to_json(const ReconcileReport& r) {
           {"checked", {{"wallets", r.wallets}, {"entries", r.entries}, {"transactions", r.transactions},
                        {"assets", r.assets}}},
           {"elapsed_ms", r.elapsed_ms},
+          {"standby", r.standby},
+          {"checkpoint_advanced", r.checkpoint_advanced},
           {"drift", drift},
           {"stuck", stuck}};
 }

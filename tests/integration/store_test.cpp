@@ -93,3 +93,52 @@ TEST_CASE("migrate is idempotent and safe from several processes at once") {
   REQUIRE(status.ok());
   for (const auto& m : *status) CHECK(m.applied_at.has_value());
 }
+
+TEST_CASE("without prepared statements every operation works and nothing is prepared on the connection") {
+  test::Fixture f;
+  const std::string asset = f.asset();
+  f.wallet("alice", asset);
+  f.wallet("bob", asset);
+  Config config;
+  config.prepared_statements = false;
+  Store store(test::conninfo(), RetryPolicy{}, StoreOptions{false});
+  Ledger ledger(store, config);
+  MovementInput deposit;
+  deposit.operation = Operation::deposit;
+  deposit.user = "alice";
+  deposit.asset = asset;
+  deposit.amount = "10.00";
+  deposit.idempotency_key = test::fresh_key();
+  deposit.actor = "tester";
+  auto first = ledger.move(deposit);
+  REQUIRE(first.ok());
+  auto replay = ledger.move(deposit);
+  REQUIRE(replay.ok());
+  CHECK(replay->replayed);
+  CHECK(replay->transaction_id == first->transaction_id);
+  MovementInput transfer;
+  transfer.operation = Operation::transfer;
+  transfer.user = "alice";
+  transfer.to_user = "bob";
+  transfer.asset = asset;
+  transfer.amount = "2.50";
+  transfer.actor = "tester";
+  REQUIRE(ledger.move(transfer).ok());
+  HistoryQuery query;
+  query.user = "alice";
+  query.asset = asset;
+  auto history = ledger.history(query, "");
+  REQUIRE(history.ok());
+  CHECK(history->entries.size() == 2);
+  REQUIRE(ledger.transaction(std::to_string(first->transaction_id)).ok());
+  auto report = store.reconcile(false, Milliseconds{3'600'000}, {});
+  REQUIRE(report.ok());
+  CHECK_FALSE(report->standby);
+  CHECK(report->drift.empty());
+  // Nothing named was left on the server session by this Store.
+  Status checked = store.run("check", [](pqxx::connection_base& c) {
+    pqxx::nontransaction tx(c);
+    CHECK(tx.exec1("SELECT count(*) FROM pg_prepared_statements")[0].as<int>() == 0);
+  });
+  CHECK(checked.ok());
+}

@@ -141,3 +141,60 @@ worker_interval = "1s"
   CHECK(config.settlement_timeout == Milliseconds{5000});
   CHECK(config.reconcile_stuck_after == Milliseconds{600'000});
 }
+
+TEST_CASE("read_database and prepared_statements: flag > environment > file > default") {
+  const std::string file =
+      write_temp("read.toml", "database = \"dbname=main\"\nread_database = \"dbname=file\"\nprepared_statements = false\n");
+  FakeEnvironment env;
+  env.values["HOME"] = "/nonexistent";
+
+  auto defaults = load_config({}, env.lookup());
+  REQUIRE(defaults.ok());
+  CHECK(defaults->read_database.empty());
+  CHECK(defaults->prepared_statements);
+  CHECK(defaults->sources["read_database"] == "default");
+  CHECK(defaults->sources["prepared_statements"] == "default");
+  defaults->database = "dbname=main";
+  CHECK(read_conninfo(*defaults) == "dbname=main");  // no read database: the main one
+
+  ConfigFlags flags;
+  flags.config_file = file;
+  auto from_file = load_config(flags, env.lookup());
+  REQUIRE(from_file.ok());
+  CHECK(from_file->read_database == "dbname=file");
+  CHECK(read_conninfo(*from_file) == "dbname=file");
+  CHECK_FALSE(from_file->prepared_statements);
+  CHECK(from_file->sources["prepared_statements"] == file);
+
+  env.values["WALLETCTL_READ_DATABASE"] = "dbname=env";
+  env.values["WALLETCTL_PREPARED_STATEMENTS"] = "on";
+  auto from_env = load_config(flags, env.lookup());
+  REQUIRE(from_env.ok());
+  CHECK(from_env->read_database == "dbname=env");
+  CHECK(from_env->prepared_statements);
+  CHECK(from_env->sources["prepared_statements"] == "environment");
+
+  flags.read_database = "dbname=flag";
+  flags.prepared_statements = false;
+  auto from_flag = load_config(flags, env.lookup());
+  REQUIRE(from_flag.ok());
+  CHECK(from_flag->read_database == "dbname=flag");
+  CHECK_FALSE(from_flag->prepared_statements);
+  CHECK(from_flag->sources["read_database"] == "flag");
+
+  for (const char* off : {"off", "false", "0"}) {
+    env.values["WALLETCTL_PREPARED_STATEMENTS"] = off;
+    auto config = load_config({}, env.lookup());
+    REQUIRE(config.ok());
+    CHECK_FALSE(config->prepared_statements);
+  }
+  env.values["WALLETCTL_PREPARED_STATEMENTS"] = "sometimes";
+  auto invalid = load_config({}, env.lookup());
+  CHECK(invalid.status().code() == Code::invalid);
+  CHECK(invalid.status().message().find("WALLETCTL_PREPARED_STATEMENTS") != std::string::npos);
+
+  Config config;
+  Status wrong_type = apply_config_text("prepared_statements = \"no\"\n", "f.toml", config);
+  CHECK(wrong_type.code() == Code::invalid);
+  CHECK(wrong_type.message().find("prepared_statements must be true or false") != std::string::npos);
+}
