@@ -129,24 +129,25 @@ std::optional<std::string> default_file(const EnvironmentLookup& environment) {
   return std::nullopt;
 }
 
+// A text setting: a non-empty environment value over the file's, then the
+// flag over both; records which source set it.
+void override_text(const char* env, const std::optional<std::string>& flag, const char* key, std::string& value,
+                   Config& config) {
+  if (env != nullptr && *env != '\0') {
+    value = env;
+    config.sources[key] = "environment";
+  }
+  if (flag) {
+    value = *flag;
+    config.sources[key] = "flag";
+  }
+}
+
 // Environment, then flags, over what the file said (flags win).
 Status apply_overrides(const ConfigFlags& flags, const EnvironmentLookup& environment, Config& config) {
-  if (const char* env = environment("WALLETCTL_DATABASE"); env != nullptr && *env != '\0') {
-    config.database = env;
-    config.sources["database"] = "environment";
-  }
-  if (flags.database) {
-    config.database = *flags.database;
-    config.sources["database"] = "flag";
-  }
-  if (const char* env = environment("WALLETCTL_READ_DATABASE"); env != nullptr && *env != '\0') {
-    config.read_database = env;
-    config.sources["read_database"] = "environment";
-  }
-  if (flags.read_database) {
-    config.read_database = *flags.read_database;
-    config.sources["read_database"] = "flag";
-  }
+  override_text(environment("WALLETCTL_DATABASE"), flags.database, "database", config.database, config);
+  override_text(environment("WALLETCTL_READ_DATABASE"), flags.read_database, "read_database", config.read_database,
+                config);
   if (const char* env = environment("WALLETCTL_PREPARED_STATEMENTS"); env != nullptr && *env != '\0') {
     const std::string value = env;
     if (value == "on" || value == "true" || value == "1") {

@@ -100,12 +100,7 @@ worker_interval = "1s"
 TOML
 env -u WALLETCTL_DATABASE "$WALLETD" -c "$tmp/walletd.toml" >"$tmp/walletd.log" 2>&1 &
 walletd_pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(grep -oE 'listening on http://127.0.0.1:[0-9]+' "$tmp/walletd.log" | grep -oE '[0-9]+$' || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+port=$(walletd_port "$tmp/walletd.log")
 [ -n "$port" ] || fail "walletd did not start: $(cat "$tmp/walletd.log")"
 walletd_deposit() {  # walletd_deposit KEY: prints the HTTP status
   curl -s -o "$tmp/walletd.body" -w '%{http_code}' -m 10 -H "Authorization: Bearer tok-ha" -H "Idempotency-Key: $1" \

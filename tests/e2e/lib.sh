@@ -78,3 +78,15 @@ check_ledger() {
 }
 
 finish() { echo "ok: $checks checks"; }
+
+# walletd_port LOG: waits up to 10 s for the walletd writing LOG to say where
+# it listens, and prints the port (nothing if it never did).
+walletd_port() {
+  local port=""
+  for _ in $(seq 100); do
+    port=$(grep -oE 'listening on http://127.0.0.1:[0-9]+' "$1" 2>/dev/null | grep -oE '[0-9]+$' || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  printf '%s' "$port"
+}

@@ -107,12 +107,7 @@ worker_interval = "500ms"
 TOML
 env -u WALLETCTL_PREPARED_STATEMENTS -u WALLETCTL_DATABASE "$WALLETD" -c "$tmp/walletd.toml" >"$tmp/walletd.log" 2>&1 &
 walletd_pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(grep -oE 'listening on http://127.0.0.1:[0-9]+' "$tmp/walletd.log" | grep -oE '[0-9]+$' || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+port=$(walletd_port "$tmp/walletd.log")
 [ -n "$port" ] || fail "walletd did not start: $(cat "$tmp/walletd.log")"
 url="http://127.0.0.1:$port"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/health"); expect_eq "walletd health through pgbouncer" "$code" 200
