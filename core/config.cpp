@@ -21,6 +21,8 @@ const std::set<std::string> kKnownKeys = {
 
 // Longest toml++ error description kept in a message.
 constexpr std::size_t kTomlErrorShownMax = 200;
+// Longest part of a refused environment value quoted back.
+constexpr std::size_t kEnvironmentValueShownMax = 40;
 
 class FileReader {
  public:
@@ -155,7 +157,8 @@ Status apply_overrides(const ConfigFlags& flags, const EnvironmentLookup& enviro
     } else if (value == "off" || value == "false" || value == "0") {
       config.prepared_statements = false;
     } else {
-      return Status::Invalid("WALLETCTL_PREPARED_STATEMENTS must be on, off, true, false, 1 or 0, not \"" + value + "\"");
+      return Status::Invalid("WALLETCTL_PREPARED_STATEMENTS must be on, off, true, false, 1 or 0, not \"" +
+                             excerpt(value, kEnvironmentValueShownMax) + "\"");
     }
     config.sources["prepared_statements"] = "environment";
   }

@@ -148,14 +148,8 @@ TEST_CASE("every ledger operation works as the application role") {
   REQUIRE_MESSAGE(reversed.ok(), reversed.status().message());
 
   // Holds: post, void, and an expired one voided by retry (claims rows).
-  MovementInput hold;
-  hold.operation = Operation::transfer;
-  hold.user = "alice";
-  hold.to_user = "bob";
-  hold.asset = a;
-  hold.amount = "5";
+  MovementInput hold = test::movement(Operation::transfer, "alice", a, "5", "bob");
   hold.pending = true;
-  hold.actor = "tester";
   auto held = f.ledger.move(hold);
   REQUIRE_MESSAGE(held.ok(), held.status().message());
   REQUIRE(f.ledger.post(std::to_string(held->transaction_id), "2", "tester").ok());
@@ -340,11 +334,7 @@ TEST_CASE("a new database is migrated by four concurrent admins; the application
   Ledger ledger(app_store, config);
   REQUIRE(ledger.asset_add("NEWDB", 0, "", "tester").ok());
   REQUIRE(ledger.wallet_create("alice", "NEWDB", "tester").ok());
-  MovementInput in;
-  in.user = "alice";
-  in.asset = "NEWDB";
-  in.amount = "3";
-  in.actor = "tester";
+  MovementInput in = test::movement(Operation::deposit, "alice", "NEWDB", "3");
   auto moved = ledger.move(in);
   REQUIRE_MESSAGE(moved.ok(), moved.status().message());
   CHECK(moved->status == "posted");

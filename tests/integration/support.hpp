@@ -42,6 +42,19 @@ inline std::string fresh_asset_code() {
 
 inline std::string fresh_key() { return "test-" + wallet::generate_idempotency_key(); }
 
+// A movement request by "tester" (to: the receiving user of a transfer).
+inline wallet::MovementInput movement(wallet::Operation op, const std::string& user, const std::string& asset,
+                                      const std::string& amount, const std::string& to = "") {
+  wallet::MovementInput in;
+  in.operation = op;
+  in.user = user;
+  in.to_user = to;
+  in.asset = asset;
+  in.amount = amount;
+  in.actor = "tester";
+  return in;
+}
+
 // Migrates the test database as the admin (once per process).
 inline void migrate_once() {
   static const bool migrated = [] {
@@ -76,15 +89,9 @@ struct Fixture {
   wallet::Result<wallet::Movement> move(wallet::Operation op, const std::string& user, const std::string& asset,
                                         const std::string& amount, const std::string& key = "",
                                         const std::string& to = "", const std::string& kind = "") {
-    wallet::MovementInput in;
-    in.operation = op;
-    in.user = user;
-    in.to_user = to;
-    in.asset = asset;
-    in.amount = amount;
+    wallet::MovementInput in = movement(op, user, asset, amount, to);
     in.kind = kind;
     in.idempotency_key = key;
-    in.actor = "tester";
     return ledger.move(in);
   }
 
