@@ -212,6 +212,31 @@ const Statement kStatements[] = {
      "FROM wallets w LEFT JOIN per_wallet p ON p.wallet_id = w.id "
      "WHERE w.balance <> coalesce(p.total, 0) OR w.version <> coalesce(p.n, 0) "
      "UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM transactions WHERE status = 'posted')"},
+    // Full run: rows whose references lead nowhere. There are no foreign
+    // keys on the ledger's hot tables (0006_hot_path.sql): only the entry
+    // points write them, with ids of rows they hold locked, and nothing is
+    // ever deleted; this finds what a bug or a hand-made row could leave.
+    // Columns: wallet id, transaction id, asset, amount, detail.
+    {"reconcile_orphans",
+     "(SELECT e.wallet_id, e.transaction_id, NULL::text, e.amount::text,"
+     "  'ledger entry ' || e.id || ' is on wallet ' || e.wallet_id || ', which does not exist'"
+     " FROM ledger_entries e LEFT JOIN wallets w ON w.id = e.wallet_id WHERE w.id IS NULL LIMIT 100) "
+     "UNION ALL (SELECT e.wallet_id, e.transaction_id, w.asset, e.amount::text,"
+     "  'ledger entry ' || e.id || ' belongs to transaction ' || e.transaction_id || ', which does not exist'"
+     " FROM ledger_entries e JOIN wallets w ON w.id = e.wallet_id"
+     " WHERE NOT EXISTS (SELECT FROM transactions t WHERE t.id = e.transaction_id) LIMIT 100) "
+     "UNION ALL (SELECT NULL, t.id, t.asset, t.amount::text,"
+     "  'transaction ' || t.id || ' refers to ' || concat_ws(', ',"
+     "   CASE WHEN d.id IS NULL THEN 'debit wallet ' || t.debit_wallet_id END,"
+     "   CASE WHEN c.id IS NULL THEN 'credit wallet ' || t.credit_wallet_id END,"
+     "   CASE WHEN a.code IS NULL THEN 'asset ' || t.asset END) || ', which does not exist'"
+     " FROM transactions t LEFT JOIN wallets d ON d.id = t.debit_wallet_id"
+     " LEFT JOIN wallets c ON c.id = t.credit_wallet_id LEFT JOIN assets a ON a.code = t.asset"
+     " WHERE d.id IS NULL OR c.id IS NULL OR a.code IS NULL LIMIT 100) "
+     "UNION ALL (SELECT NULL, t.id, t.asset, t.amount::text,"
+     "  'transaction ' || t.id || ' reverses transaction ' || t.reverses_id || ', which does not exist'"
+     " FROM transactions t WHERE t.reverses_id IS NOT NULL"
+     " AND NOT EXISTS (SELECT FROM transactions r WHERE r.id = t.reverses_id) LIMIT 100)"},
     {"reconcile_reserved",
      "WITH p AS (SELECT debit_wallet_id AS wallet_id, sum(amount) AS total FROM transactions"
      " WHERE status = 'pending' GROUP BY 1) "

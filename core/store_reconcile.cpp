@@ -149,6 +149,19 @@ Result<ReconcileReport> Store::reconcile(bool full, Milliseconds stuck_after,
         report.drift.push_back(d);
       }
     }
+    if (full) {
+      for (const auto& row : db.exec("reconcile_orphans")) {
+        Drift d;
+        d.check = "orphan";
+        if (!row[0].is_null()) d.wallet_id = row[0].as<int64_t>();
+        d.transaction_id = row[1].as<int64_t>();
+        if (!row[2].is_null()) d.asset = row[2].as<std::string>();
+        d.stored = row[3].as<std::string>();
+        d.computed = "0";
+        d.detail = row[4].as<std::string>();
+        report.drift.push_back(d);
+      }
+    }
     for (const auto& row : db.exec("reconcile_reserved")) {
       Drift d;
       d.check = "reserved";

@@ -176,7 +176,7 @@ struct RetryAction {
 
 // One finding of reconciliation.
 struct Drift {
-  std::string check;  // balance, reserved, version, chain, hash, transaction, asset_sum
+  std::string check;  // balance, reserved, version, chain, hash, transaction, asset_sum, orphan
   std::optional<int64_t> wallet_id;
   std::string user;
   std::string asset;

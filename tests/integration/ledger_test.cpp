@@ -273,6 +273,78 @@ TEST_CASE("ledger entries and audit rows are append-only, even for the owner") {
   f.check_invariants(asset);
 }
 
+TEST_CASE("wallets, assets and transactions are never deleted or re-keyed, even by the owner") {
+  test::Fixture f;
+  const std::string asset = f.asset(0);
+  f.wallet("alice", asset);
+  f.wallet("bob", asset);
+  const std::string id = std::to_string(f.deposit("alice", asset, "5").transaction_id);
+  const std::string alice = "user_id = 'alice' AND asset = '" + asset + "'";
+  for (const std::string& statement : std::vector<std::string>{
+           "DELETE FROM wallets WHERE " + alice, "UPDATE wallets SET user_id = 'mallory' WHERE " + alice,
+        "UPDATE wallets SET asset = 'GC' WHERE " + alice, "UPDATE wallets SET shard = 1 WHERE " + alice,
+        "TRUNCATE wallets CASCADE",
+        "DELETE FROM transactions WHERE id = " + id, "UPDATE transactions SET amount = amount + 1 WHERE id = " + id,
+        "UPDATE transactions SET credit_wallet_id = (SELECT id FROM wallets WHERE user_id = 'bob' AND asset = '" +
+            asset + "') WHERE id = " + id,
+        "UPDATE transactions SET idempotency_key = 'other' WHERE id = " + id,
+        "UPDATE transactions SET kind = 'bonus' WHERE id = " + id, "TRUNCATE transactions CASCADE",
+        "DELETE FROM assets WHERE code = '" + asset + "'", "UPDATE assets SET scale = 2 WHERE code = '" + asset + "'",
+        "UPDATE assets SET code = 'ZZ' WHERE code = '" + asset + "'", "TRUNCATE assets CASCADE"}) {
+    CAPTURE(statement);
+    pqxx::work tx(f.admin);
+    CHECK_THROWS_WITH_AS(tx.exec(statement), doctest::Contains("never"), pqxx::sql_error);
+  }
+  // What may change still does: the status columns (post, void, retry) and names.
+  {
+    pqxx::work tx(f.admin);
+    CHECK_NOTHROW(tx.exec("UPDATE transactions SET attempts = attempts + 1, last_error = 'x' WHERE id = " + id));
+    CHECK_NOTHROW(tx.exec("UPDATE assets SET name = 'renamed' WHERE code = '" + asset + "'"));
+  }
+  f.check_invariants(asset);
+}
+
+TEST_CASE("the format rules of wallets and transactions hold for direct SQL too") {
+  test::Fixture f;
+  const std::string asset = f.asset(0);
+  f.wallet("alice", asset);
+  f.wallet("bob", asset);
+  const std::string id = std::to_string(f.deposit("alice", asset, "5").transaction_id);
+  const std::string wallets = "(SELECT id FROM wallets WHERE user_id = 'alice' AND asset = '" + asset +
+                              "'), (SELECT id FROM wallets WHERE user_id = 'bob' AND asset = '" + asset + "')";
+  const auto txn = [&](const std::string& kind, const std::string& status, const std::string& key,
+                       const std::string& memo) {
+    return "INSERT INTO transactions(idempotency_key, fingerprint, kind, status, asset, debit_wallet_id, "
+           "credit_wallet_id, amount, memo) VALUES ('" + key + "', 'f', '" + kind + "', '" + status + "', '" +
+           asset + "', " + wallets + ", 1, '" + memo + "')";
+  };
+  for (const std::string& statement : std::vector<std::string>{
+           "INSERT INTO wallets(user_id, asset) VALUES ('bad user', '" + asset + "')",
+        "INSERT INTO wallets(user_id, asset) VALUES ('" + std::string(65, 'a') + "', '" + asset + "')",
+        "INSERT INTO wallets(user_id, asset, shard) VALUES ('carol', '" + asset + "', 1)",
+        "INSERT INTO wallets(user_id, asset, shard) VALUES ('@treasury', '" + asset + "', 64)",
+        txn("gift", "pending", fresh_key(), ""), txn("transfer", "done", fresh_key(), ""),
+        txn("transfer", "pending", std::string(129, 'k'), ""), txn("transfer", "pending", "", ""),
+        txn("transfer", "pending", fresh_key(), std::string(501, 'm')),
+        "UPDATE transactions SET status = 'lost' WHERE id = " + id,
+        "UPDATE transactions SET memo = repeat('m', 501) WHERE id = " + id,
+        "UPDATE transactions SET posted_amount = amount + 1 WHERE id = " + id,
+        "UPDATE transactions SET error_code = 'x' WHERE id = " + id,
+        "INSERT INTO ledger_entries(wallet_id, transaction_id, amount, version, balance_before, balance_after, hash) "
+        "SELECT wallet_id, transaction_id, amount, version + 100, balance_before, balance_after + 1, hash "
+        "FROM ledger_entries WHERE transaction_id = " + id + " LIMIT 1"}) {
+    CAPTURE(statement);
+    pqxx::work tx(f.admin);
+    CHECK_THROWS_AS(tx.exec(statement), pqxx::check_violation);
+  }
+  {  // the same statement with valid values is accepted (then rolled back)
+    pqxx::work tx(f.admin);
+    CHECK_NOTHROW(tx.exec(txn("transfer", "pending", fresh_key(), "fine")));
+    CHECK_NOTHROW(tx.exec("INSERT INTO wallets(user_id, asset) VALUES ('carol', '" + asset + "')"));
+  }
+  f.check_invariants(asset);
+}
+
 TEST_CASE("the database refuses a negative user balance even from direct SQL") {
   test::Fixture f;
   const std::string asset = f.asset(0);

@@ -97,6 +97,45 @@ TEST_CASE("reconcile: an entry changed together with its wallet's balance breaks
   CHECK(run(f, true).drift.empty());
 }
 
+TEST_CASE("reconcile --full: rows that refer to nothing are reported as orphans") {
+  test::Fixture f;
+  auto l = small_ledger(f);
+  const std::string missing = std::to_string(f.scalar("SELECT max(id) + 1000 FROM wallets"));
+  const std::string txn =
+      std::to_string(f.scalar("SELECT max(transaction_id) FROM ledger_entries WHERE wallet_id = " + std::to_string(l.bob)));
+  const std::string no_txn = std::to_string(f.scalar("SELECT max(id) + 1000 FROM transactions"));
+  const std::string key = fresh_key();
+  // Made behind the triggers' back, as only a bug or a superuser could:
+  // an entry on a wallet that does not exist, an entry of a transaction
+  // that does not exist, and a (failed) transaction to a missing wallet.
+  const auto as_superuser = [&](const std::string& sql) {
+    pqxx::work tx(f.admin);
+    tx.exec("SET LOCAL session_replication_role = replica");
+    tx.exec(sql);
+    tx.commit();
+  };
+  as_superuser("INSERT INTO ledger_entries(wallet_id, transaction_id, amount, version, balance_before, balance_after, hash)"
+               " VALUES (" + missing + ", " + txn + ", 5, 1, 0, 5, '\\x00'), (" + std::to_string(l.bob) + ", " + no_txn +
+               ", 5, 1000, 0, 5, '\\x00');"
+               " INSERT INTO transactions(idempotency_key, fingerprint, kind, status, asset, debit_wallet_id,"
+               " credit_wallet_id, amount, error_code, last_error) VALUES ('" + key + "', 'f', 'transfer', 'failed', '" +
+               l.asset + "', " + std::to_string(l.alice) + ", " + missing + ", 1, 'insufficient_funds', 'x')");
+  auto r = run(f, true);
+  CHECK(exit_code_of(r) == kExitDrift);
+  std::vector<std::string> orphans;
+  for (const auto& d : r.drift) {
+    if (d.check == "orphan") orphans.push_back(d.detail);
+  }
+  CAPTURE(to_json(r).dump());
+  REQUIRE(orphans.size() == 3);
+  CHECK(orphans[0].find("is on wallet " + missing + ", which does not exist") != std::string::npos);
+  CHECK(orphans[1].find("belongs to transaction " + no_txn + ", which does not exist") != std::string::npos);
+  CHECK(orphans[2].find("refers to credit wallet " + missing + ", which does not exist") != std::string::npos);
+  as_superuser("DELETE FROM ledger_entries WHERE wallet_id = " + missing + " OR transaction_id = " + no_txn +
+               "; DELETE FROM transactions WHERE idempotency_key = '" + key + "'");
+  CHECK(run(f, true).drift.empty());
+}
+
 TEST_CASE("reconcile: a deleted entry is found") {
   test::Fixture f;
   auto l = small_ledger(f);
