@@ -42,6 +42,9 @@ using HttpObserver = std::function<void(const HttpRequest&, int status, const st
 // (CPPHTTPLIB_REQUEST_URI_MAX_LENGTH and CPPHTTPLIB_HEADER_MAX_LENGTH of the
 // Debian build); documented in walletd(8).
 inline constexpr std::size_t kLineBytesMax = 8192;
+// Requests served on one keep-alive connection before walletd closes it
+// (cpp-httplib's default is 5); documented in walletd(8).
+inline constexpr std::size_t kKeepAliveRequestsMax = 1000;
 
 struct HttpOptions {
   std::string host = "127.0.0.1";

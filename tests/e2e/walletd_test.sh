@@ -54,6 +54,12 @@ main_pid=$pid
 
 # Authentication: /health needs no token, everything else does.
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/health"); expect_eq "health without token" "$code" 200
+# Keep-alive: one connection serves many requests (cpp-httplib's default
+# closed it after 5, which cost a reconnect every 5 requests under load).
+connects=$(curl -s -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+  -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' $(printf "$url/health %.0s" $(seq 10)) |
+  awk '{ n += $1 } END { print n }')
+expect_eq "10 requests over one keep-alive connection" "$connects" 1
 code=$(curl -s -o "$tmp/body" -w '%{http_code}' "$url/v1/users/alice/balances"); expect_eq "no token" "$code" 401
 expect_eq "401 body" "$(jq -r .error.code "$tmp/body")" unauthorized
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer tok-alphaX" "$url/metrics"); expect_eq "wrong token" "$code" 401
