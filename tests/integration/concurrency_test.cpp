@@ -44,6 +44,42 @@ TEST_CASE("concurrent deposits from the sharded treasury keep every balance exac
   f.check_invariants(asset);
 }
 
+TEST_CASE("one key sent by many threads at once is applied once; every answer names the same transaction") {
+  test::Fixture f;
+  const std::string asset = f.asset(0);
+  f.wallet("payer", asset);
+  f.wallet("payee", asset);
+  f.deposit("payer", asset, "100");
+  constexpr int kThreads = 12, kRounds = 5;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string key = test::fresh_key();
+    std::vector<Result<Movement>> results(kThreads, Status::Internal("not run"));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        Config config;
+        Store store(test::conninfo());
+        Ledger ledger(store, config);
+        MovementInput in = test::movement(Operation::transfer, "payer", asset, "7", "payee");
+        in.idempotency_key = key;
+        results[t] = ledger.move(in);
+      });
+    }
+    for (auto& t : threads) t.join();
+    int fresh = 0;
+    for (const auto& r : results) {
+      REQUIRE_MESSAGE(r.ok(), r.status().message());
+      CHECK(r->transaction_id == results[0]->transaction_id);
+      CHECK(r->status == "posted");
+      fresh += !r->replayed;
+    }
+    CHECK(fresh == 1);
+  }
+  CHECK(f.balance_minor("payer", asset) == 100 - 7 * kRounds);
+  CHECK(f.balance_minor("payee", asset) == 7 * kRounds);
+  f.check_invariants(asset);
+}
+
 TEST_CASE("transfers in both directions from many threads never deadlock and conserve the total") {
   test::Fixture f;
   const std::string asset = f.asset(0);
