@@ -39,8 +39,9 @@ std::optional<std::string> optional_query(const HttpRequest& r, const std::strin
 
 }  // namespace
 
-Api::Api(Pool& pool, Metrics& metrics, const Config& config)
+Api::Api(Pool& pool, Pool* read_pool, Metrics& metrics, const Config& config)
     : pool_(pool),
+      read_pool_(read_pool != nullptr ? *read_pool : pool),
       metrics_(metrics),
       config_(config),
       wait_(config.daemon.request_timeout),
@@ -48,8 +49,12 @@ Api::Api(Pool& pool, Metrics& metrics, const Config& config)
       limiter_(config.daemon.rate_limit_per_second) {}
 
 HttpResponse Api::with_ledger(const std::function<HttpResponse(Ledger&, Store&)>& work) {
+  return with_ledger(pool_, work);
+}
+
+HttpResponse Api::with_ledger(Pool& pool, const std::function<HttpResponse(Ledger&, Store&)>& work) {
   HttpResponse response;
-  Status status = pool_.with(wait_, [&](Ledger& ledger, Store& store) { response = work(ledger, store); });
+  Status status = pool.with(wait_, [&](Ledger& ledger, Store& store) { response = work(ledger, store); });
   metrics_.set_pool(pool_.in_use(), pool_.size());
   if (!status.ok()) return status_response(status);
   return response;
@@ -160,7 +165,7 @@ void Api::install(HttpServer& server) {
     q.until = optional_query(r, "until");
     q.limit = *limit;
     const std::string cursor = r.query_param("cursor").value_or("");
-    return with_ledger([&](Ledger& ledger, Store&) {
+    return with_ledger(read_pool_, [&](Ledger& ledger, Store&) {
       auto page = ledger.history(q, cursor);
       return page.ok() ? json_response(200, to_json(*page)) : status_response(page.status());
     });

@@ -15,7 +15,9 @@ namespace wallet::daemon {
 
 class Api {
  public:
-  Api(Pool& pool, Metrics& metrics, const Config& config);
+  // `read_pool` (may be null: then `pool`) serves the history route, as
+  // walletctl history reads from read_database.
+  Api(Pool& pool, Pool* read_pool, Metrics& metrics, const Config& config);
 
   // Registers every route and the authentication/rate-limit filter.
   void install(HttpServer& server);
@@ -23,11 +25,13 @@ class Api {
  private:
   std::optional<HttpResponse> guard(const HttpRequest& request);
   HttpResponse with_ledger(const std::function<HttpResponse(Ledger&, Store&)>& work);
+  HttpResponse with_ledger(Pool& pool, const std::function<HttpResponse(Ledger&, Store&)>& work);
   HttpResponse movement(Operation operation, const HttpRequest& request);
   HttpResponse transaction_action(const std::string& action, const HttpRequest& request);
   std::string actor(const HttpRequest& request) const;
 
   Pool& pool_;
+  Pool& read_pool_;
   Metrics& metrics_;
   const Config& config_;
   std::chrono::milliseconds wait_;

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "core/version.hpp"
@@ -174,9 +175,14 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   Metrics metrics;
-  Pool pool(*config, config->daemon.pool_size, kRequestRetries);
+  Pool pool(*config, config->database, config->daemon.pool_size, kRequestRetries);
+  // History reads from read_database when one is set (a standby), as walletctl history does.
+  std::unique_ptr<Pool> read_pool;
+  if (!config->read_database.empty()) {
+    read_pool = std::make_unique<Pool>(*config, config->read_database, config->daemon.pool_size, kRequestRetries);
+  }
   HttpServer server(http);
-  Api api(pool, metrics, *config);
+  Api api(pool, read_pool.get(), metrics, *config);
   api.install(server);
   server.observe([&metrics](const HttpRequest& r, int status, const std::string& route, double seconds) {
     metrics.request(route, r.method, status, seconds);

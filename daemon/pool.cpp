@@ -2,10 +2,10 @@
 
 namespace wallet::daemon {
 
-Pool::Pool(const Config& config, int size, RetryPolicy policy) : config_(config) {
+Pool::Pool(const Config& config, std::string conninfo, int size, RetryPolicy policy) : config_(config) {
   sessions_.resize(static_cast<std::size_t>(size));
   for (auto& s : sessions_) {
-    s.store = std::make_unique<Store>(config_.database, policy, StoreOptions{config_.prepared_statements});
+    s.store = std::make_unique<Store>(conninfo, policy, StoreOptions{config_.prepared_statements});
     s.ledger = std::make_unique<Ledger>(*s.store, config_);
     free_.push_back(&s);
   }

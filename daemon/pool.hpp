@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "core/config.hpp"
@@ -18,7 +19,8 @@ namespace wallet::daemon {
 
 class Pool {
  public:
-  Pool(const Config& config, int size, RetryPolicy policy);
+  // Sessions connect to `conninfo` (the main database, or read_database).
+  Pool(const Config& config, std::string conninfo, int size, RetryPolicy policy);
 
   // Runs `work` with a free session; waits at most `wait` for one.
   // Code::temporary when none became free in time. Thread-safe.

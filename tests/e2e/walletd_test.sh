@@ -165,6 +165,26 @@ http 404 GET /v1/transactions/999999999
 http 400 GET /v1/transactions/abc
 http 404 GET /v1/nowhere
 
+# History reads from read_database when one is set (as walletctl history
+# does), everything else from the main database: with a read database that
+# cannot be reached, history is 503 while balances and transactions answer;
+# with a reachable one (here the same database), history answers the same.
+main_url=$url
+saved_pid=$pid
+expected_history=$(curl -s -H "Authorization: Bearer tok-alpha" "$url/v1/users/alice/history?asset=$A&limit=50")
+WALLETCTL_READ_DATABASE="host=$tmp/nowhere port=1 dbname=nowhere connect_timeout=1" start_walletd unreadable 100000
+http 503 GET "/v1/users/alice/history?asset=$A"
+expect_eq "history without its read database" "$(jq -r .error.code <<<"$out")" unavailable
+http 200 GET "/v1/users/alice/balances?asset=$A"
+http 200 GET "/v1/transactions/$tr"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+WALLETCTL_READ_DATABASE="$WALLETCTL_DATABASE" start_walletd readable 100000
+http 200 GET "/v1/users/alice/history?asset=$A&limit=50"
+expect_eq "history from the read database" "$out" "$expected_history"
+kill "$pid"; wait "$pid" 2>/dev/null || true
+url=$main_url
+pid=$saved_pid
+
 # Holds: post, void, reverse; expiry handled by the worker.
 http 201 POST /v1/transfers "{\"from\":\"alice\",\"to\":\"bob\",\"asset\":\"$A\",\"amount\":\"10\",\"pending\":true,\"timeout\":\"1h\"}"
 hold=$(jq -r .transaction_id <<<"$out")
