@@ -101,9 +101,9 @@ HttpServer::HttpServer(HttpOptions options) : impl_(std::make_unique<Impl>()) {
   svr.set_keep_alive_timeout(5);
   // cpp-httplib closes a keep-alive connection after 5 requests by default:
   // the client then reconnects every 5 requests (a TCP handshake and a
-  // thread hand-off each time, about a third of walletd's CPU per request
-  // under load). A connection still holds its worker only while requests
-  // keep coming; idle ones close after the keep-alive timeout.
+  // thread hand-off each time; about 5% of throughput in bench/walletd).
+  // A connection still holds its worker only while requests keep coming;
+  // idle ones close after the keep-alive timeout.
   svr.set_keep_alive_max_count(kKeepAliveRequestsMax);
   // Answers are small and written in pieces: without TCP_NODELAY, Nagle and
   // delayed ACKs add ~40 ms to every request.

@@ -180,6 +180,21 @@ ALTER TABLE audit_log ADD CONSTRAINT audit_log_sizes
 
 -- wallet_move ---------------------------------------------------------------
 
+-- The stored answer for a key used before, with its 'replayed' audit row;
+-- NULL when the key is new; WL409 when it was used for another request.
+CREATE FUNCTION wallet_replay_audited(p_key text, p_fingerprint text, p_actor text, p_kind text,
+                                      p_arguments jsonb) RETURNS wallet_movement
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_result wallet_movement := wallet_replay(p_key, p_fingerprint);
+BEGIN
+    IF v_result.transaction_id IS NOT NULL THEN
+        INSERT INTO audit_log(actor, action, arguments, outcome, transaction_id)
+            VALUES (p_actor, p_kind, p_arguments, 'replayed', v_result.transaction_id);
+    END IF;
+    RETURN v_result;
+END $$;
+
 -- One money movement, as in 0004 (same signature, contract and errors).
 CREATE OR REPLACE FUNCTION wallet_move(p_key text, p_fingerprint text, p_kind text,
                             p_debit_user text, p_credit_user text, p_asset text,
@@ -233,10 +248,8 @@ BEGIN
     IF (NOT v_debit_system AND v_debit.id IS NULL) OR (NOT v_credit_system AND v_credit.id IS NULL) THEN
         -- Something is missing. A key used before still answers first, as
         -- in 0004 (replay, or conflict for another request).
-        IF EXISTS (SELECT 1 FROM transactions WHERE idempotency_key = p_key) THEN
-            v_result := wallet_replay(p_key, p_fingerprint);
-            INSERT INTO audit_log(actor, action, arguments, outcome, transaction_id)
-                VALUES (p_actor, p_kind, p_arguments, 'replayed', v_result.transaction_id);
+        v_result := wallet_replay_audited(p_key, p_fingerprint, p_actor, p_kind, p_arguments);
+        IF v_result.transaction_id IS NOT NULL THEN
             RETURN v_result;
         END IF;
         IF NOT EXISTS (SELECT 1 FROM assets WHERE code = p_asset) THEN
@@ -280,10 +293,7 @@ BEGIN
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING id, created_at INTO v_id, v_created;
     IF v_id IS NULL THEN
-        v_result := wallet_replay(p_key, p_fingerprint);
-        INSERT INTO audit_log(actor, action, arguments, outcome, transaction_id)
-            VALUES (p_actor, p_kind, p_arguments, 'replayed', v_result.transaction_id);
-        RETURN v_result;
+        RETURN wallet_replay_audited(p_key, p_fingerprint, p_actor, p_kind, p_arguments);
     END IF;
 
     IF v_status = 'posted' THEN
