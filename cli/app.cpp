@@ -7,8 +7,8 @@
 
 #include <ostream>
 
-#include "core/validate.hpp"
-#include "core/version.hpp"
+#include "core/domain/validate.hpp"
+#include "core/domain/version.hpp"
 
 namespace wallet::cli {
 

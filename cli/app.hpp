@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "cli/output.hpp"
-#include "core/config.hpp"
-#include "core/ledger.hpp"
-#include "core/store.hpp"
+#include "core/config/config.hpp"
+#include "core/ledger/ledger.hpp"
+#include "core/store/store.hpp"
 
 namespace wallet::cli {
 

@@ -1,6 +1,6 @@
 // walletctl bench.
 #include "cli/app.hpp"
-#include "core/bench.hpp"
+#include "core/bulk/bench.hpp"
 
 namespace wallet::cli {
 

@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "cli/app.hpp"
-#include "core/import.hpp"
+#include "core/bulk/import.hpp"
 
 namespace wallet::cli {
 

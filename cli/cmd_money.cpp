@@ -1,6 +1,6 @@
 // walletctl deposit, withdraw, transfer.
 #include "cli/app.hpp"
-#include "core/shapes.hpp"
+#include "core/domain/shapes.hpp"
 
 namespace wallet::cli {
 

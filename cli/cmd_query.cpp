@@ -1,7 +1,7 @@
 // walletctl balance, show, history, audit.
 #include "cli/app.hpp"
-#include "core/shapes.hpp"
-#include "core/validate.hpp"
+#include "core/domain/shapes.hpp"
+#include "core/domain/validate.hpp"
 
 namespace wallet::cli {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/status.hpp"
+#include "core/domain/status.hpp"
 
 namespace wallet::cli {
 

@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/shapes.hpp"
-#include "core/status.hpp"
-#include "core/validate.hpp"
+#include "core/domain/shapes.hpp"
+#include "core/domain/status.hpp"
+#include "core/domain/validate.hpp"
 #include "daemon/body.hpp"
 
 namespace wallet::daemon {

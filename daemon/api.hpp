@@ -1,11 +1,11 @@
 // walletd's routes (DESIGN §7): the same operations, validation, JSON
 // shapes and error meanings as walletctl, mapped to HTTP statuses by the
-// one table in core/status.cpp.
+// one table in core/domain/status.cpp.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
-#include "core/config.hpp"
+#include "core/config/config.hpp"
 #include "daemon/guard.hpp"
 #include "daemon/http.hpp"
 #include "daemon/metrics.hpp"

@@ -3,7 +3,7 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
-#include "core/validate.hpp"
+#include "core/domain/validate.hpp"
 
 namespace wallet::daemon {
 

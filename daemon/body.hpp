@@ -12,8 +12,8 @@
 
 #include <string>
 
-#include "core/status.hpp"
-#include "core/types.hpp"
+#include "core/domain/status.hpp"
+#include "core/domain/types.hpp"
 
 namespace wallet::daemon {
 

@@ -13,7 +13,7 @@
 #include <memory>
 #include <thread>
 
-#include "core/version.hpp"
+#include "core/domain/version.hpp"
 #include "daemon/api.hpp"
 #include "reconcile/reconcile.hpp"
 

@@ -1,6 +1,6 @@
 // The OpenAPI 3 description of walletd's routes, served at /openapi.json.
-#include "core/version.hpp"
-#include "core/validate.hpp"
+#include "core/domain/version.hpp"
+#include "core/domain/validate.hpp"
 #include "daemon/api.hpp"
 
 namespace wallet::daemon {
@@ -60,7 +60,7 @@ json schemas() {
                        {"description", "decimal string, at most the asset's scale in decimals"}};
   const json text = {{"type", "string"}};
   const json nullable_text = {{"type", "string"}, {"nullable", true}};
-  // The input bounds of walletctl(1), LIMITS (core/validate.hpp).
+  // The input bounds of walletctl(1), LIMITS (core/domain/validate.hpp).
   const json user_id = {{"type", "string"}, {"pattern", "^[A-Za-z0-9._:@-]{1,64}$"}, {"maxLength", kUserIdMax}};
   const json asset_code = {{"type", "string"}, {"pattern", "^[A-Z0-9_]{2,12}$"}, {"maxLength", kAssetCodeMax}};
   const json memo = {{"type", "string"}, {"maxLength", kMemoMax},

@@ -1,6 +1,6 @@
 #include "reconcile/reconcile.hpp"
 
-#include "core/amount.hpp"
+#include "core/domain/amount.hpp"
 
 namespace wallet {
 

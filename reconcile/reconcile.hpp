@@ -5,8 +5,8 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "core/store.hpp"
-#include "core/types.hpp"
+#include "core/store/store.hpp"
+#include "core/domain/types.hpp"
 
 namespace wallet {
 

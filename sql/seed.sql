@@ -15,7 +15,7 @@ FROM (VALUES ('alice', 'GC'), ('alice', 'SGD'), ('alice', 'LP'),
 WHERE NOT EXISTS (SELECT 1 FROM wallets WHERE user_id = u AND wallets.asset = w.asset);
 
 -- Movements, in order. The fingerprint text matches what walletctl builds
--- (core/ledger.cpp fingerprint_of), so replaying a key from the CLI with
+-- (core/ledger/ledger.cpp fingerprint_of), so replaying a key from the CLI with
 -- the same request is recognised as the same request.
 SELECT m.transaction_id, m.status, m.kind, m.asset, m.amount, m.from_user, m.to_user
 FROM (VALUES

@@ -18,7 +18,7 @@
 #include <optional>
 #include <string>
 
-#include "core/amount.hpp"
+#include "core/domain/amount.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 namespace {

@@ -13,7 +13,7 @@
 #include <sstream>
 #include <string>
 
-#include "core/config.hpp"
+#include "core/config/config.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 namespace {

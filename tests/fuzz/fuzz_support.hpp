@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/shapes.hpp"
-#include "core/status.hpp"
-#include "core/validate.hpp"
+#include "core/domain/shapes.hpp"
+#include "core/domain/status.hpp"
+#include "core/domain/validate.hpp"
 
 namespace wallet::fuzz {
 

@@ -15,7 +15,7 @@
 #include <set>
 #include <string>
 
-#include "core/duration.hpp"
+#include "core/domain/duration.hpp"
 #include "daemon/body.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/import_format.hpp"
+#include "core/bulk/import_format.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 namespace wallet::fuzz {

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "core/bench.hpp"
+#include "core/bulk/bench.hpp"
 #include "support.hpp"
 
 using namespace wallet;

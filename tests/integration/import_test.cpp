@@ -6,7 +6,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/import.hpp"
+#include "core/bulk/import.hpp"
 #include "support.hpp"
 
 using namespace wallet;

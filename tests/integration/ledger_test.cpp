@@ -1,8 +1,8 @@
 // The core ledger operations against a real PostgreSQL.
 #include <set>
 
-#include "core/amount.hpp"
-#include "core/shapes.hpp"
+#include "core/domain/amount.hpp"
+#include "core/domain/shapes.hpp"
 #include "support.hpp"
 
 using namespace wallet;

@@ -7,8 +7,8 @@
 #include <cctype>
 #include <thread>
 
-#include "core/import.hpp"
-#include "core/migrations.hpp"
+#include "core/bulk/import.hpp"
+#include "core/store/migrations.hpp"
 #include "reconcile/reconcile.hpp"
 #include "support.hpp"
 

@@ -14,9 +14,9 @@
 #include <random>
 #include <string>
 
-#include "core/config.hpp"
-#include "core/ledger.hpp"
-#include "core/store.hpp"
+#include "core/config/config.hpp"
+#include "core/ledger/ledger.hpp"
+#include "core/store/store.hpp"
 
 namespace test {
 

@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "core/amount.hpp"
+#include "core/domain/amount.hpp"
 
 using wallet::Code;
 using wallet::format_amount;

@@ -2,7 +2,7 @@
 // quantiles by rank, merging.
 #include <doctest/doctest.h>
 
-#include "core/bench.hpp"
+#include "core/bulk/bench.hpp"
 
 using namespace wallet;
 

@@ -10,12 +10,12 @@
 #include <algorithm>
 
 #include "cli/app.hpp"
-#include "core/amount.hpp"
-#include "core/bench.hpp"
-#include "core/config.hpp"
-#include "core/import_format.hpp"
-#include "core/ledger.hpp"
-#include "core/validate.hpp"
+#include "core/domain/amount.hpp"
+#include "core/bulk/bench.hpp"
+#include "core/config/config.hpp"
+#include "core/bulk/import_format.hpp"
+#include "core/ledger/ledger.hpp"
+#include "core/domain/validate.hpp"
 #include "reconcile/reconcile.hpp"
 
 using namespace wallet;

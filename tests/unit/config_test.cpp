@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "core/config.hpp"
+#include "core/config/config.hpp"
 
 using namespace wallet;
 

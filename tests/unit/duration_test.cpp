@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "core/duration.hpp"
+#include "core/domain/duration.hpp"
 
 using wallet::format_duration;
 using wallet::Milliseconds;

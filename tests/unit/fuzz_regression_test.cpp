@@ -10,14 +10,14 @@
 
 #include <string>
 
-#include "core/amount.hpp"
-#include "core/config.hpp"
-#include "core/duration.hpp"
-#include "core/import_format.hpp"
-#include "core/ledger.hpp"
-#include "core/shapes.hpp"
-#include "core/timestamp.hpp"
-#include "core/validate.hpp"
+#include "core/domain/amount.hpp"
+#include "core/config/config.hpp"
+#include "core/domain/duration.hpp"
+#include "core/bulk/import_format.hpp"
+#include "core/ledger/ledger.hpp"
+#include "core/domain/shapes.hpp"
+#include "core/domain/timestamp.hpp"
+#include "core/domain/validate.hpp"
 #include "daemon/body.hpp"
 
 using namespace wallet;

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "core/import.hpp"
-#include "core/import_format.hpp"
-#include "core/ledger.hpp"
+#include "core/bulk/import.hpp"
+#include "core/bulk/import_format.hpp"
+#include "core/ledger/ledger.hpp"
 
 using namespace wallet;
 

@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "core/ledger.hpp"
-#include "core/status.hpp"
+#include "core/ledger/ledger.hpp"
+#include "core/domain/status.hpp"
 
 using namespace wallet;
 

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "core/settlement.hpp"
+#include "core/ledger/settlement.hpp"
 
 using namespace wallet;
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "core/timestamp.hpp"
+#include "core/domain/timestamp.hpp"
 
 using wallet::parse_timestamp;
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "core/validate.hpp"
+#include "core/domain/validate.hpp"
 
 using namespace wallet;
 
