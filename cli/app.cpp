@@ -84,6 +84,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_money_commands(app, commands);
   register_query_commands(app, commands);
   register_reconcile_commands(app, commands);
+  register_digest_commands(app, commands);
   register_import_commands(app, commands);
   register_bench_commands(app, commands);
 

@@ -66,6 +66,7 @@ void register_admin_commands(CLI::App& app, Commands& commands);
 void register_money_commands(CLI::App& app, Commands& commands);
 void register_query_commands(CLI::App& app, Commands& commands);
 void register_reconcile_commands(CLI::App& app, Commands& commands);
+void register_digest_commands(CLI::App& app, Commands& commands);
 void register_import_commands(CLI::App& app, Commands& commands);
 void register_bench_commands(CLI::App& app, Commands& commands);
 

@@ -98,6 +98,7 @@ std::string csv_field(const std::string& input) {
 }
 
 void render(const Output& output, Format format, std::ostream& out) {
+  if (output.raw_json) format = Format::json;
   switch (format) {
     case Format::json:
       out << output.document.dump(2) << '\n';

@@ -20,6 +20,7 @@ struct Output {
   bool single = false;               // table: one object as "key: value" lines
   std::vector<std::string> notes;    // table only: lines printed after the rows
   int exit_code = 0;                 // findings (reconcile, retry) exit non-zero with output
+  bool raw_json = false;             // a file format (a digest anchor): document as JSON in every format
 };
 
 // An Output of one object shown with the given columns.
