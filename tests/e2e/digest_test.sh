@@ -7,22 +7,7 @@
 # truncated or wrongly signed anchor exits 2.
 source "$(dirname "$0")/lib.sh"
 
-admin_base="${WALLET_TEST_ADMIN_DATABASE:?scripts/test sets WALLET_TEST_ADMIN_DATABASE}"
-db="wallet_digest_e2e"
-export PGOPTIONS="-c client_min_messages=warning"
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS '$db' WITH (FORCE)" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-admin="${admin_base/dbname=wallet_test/dbname=$db}"
-export WALLETCTL_DATABASE="${WALLETCTL_DATABASE/dbname=wallet_test/dbname=$db}"
-"$WALLETCTL" -q -d "$admin" migrate >/dev/null
-# The owner of the issue: a login that is a member of wallet_owner and no superuser.
-psql -X -q -v ON_ERROR_STOP=1 -d "$admin" \
-  -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet_test_owner') THEN CREATE ROLE wallet_test_owner LOGIN; END IF; END \$\$" \
-  -c "GRANT wallet_owner TO wallet_test_owner" -c "GRANT wallet_app TO wallet_test_app"
-owner="${admin/user=$PGUSER/user=wallet_test_owner}"
-expect_eq "the owner is no superuser" "$(psql -X -Atq -d "$owner" -c "select rolsuper from pg_roles where rolname = current_user")" f
-dsql() { psql -X -Atq -v ON_ERROR_STOP=1 -d "$admin" -c "$1"; }
-owner_sql() { psql -X -Atq -v ON_ERROR_STOP=1 -d "$owner" -c "$1"; }
+own_database wallet_digest_e2e
 
 openssl genpkey -algorithm ed25519 -out "$tmp/key.pem" 2>/dev/null
 openssl pkey -in "$tmp/key.pem" -pubout -out "$tmp/pub.pem"

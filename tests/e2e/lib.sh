@@ -79,6 +79,29 @@ check_ledger() {
 
 finish() { echo "ok: $checks checks"; }
 
+# own_database NAME: for a test that checks or tampers with the whole ledger.
+# Creates database NAME afresh (dropped again on exit), migrates it as the
+# admin, points WALLETCTL_DATABASE at it, and sets $admin (the superuser's
+# conninfo there) and $owner (a login that is a member of wallet_owner and
+# no superuser, created if missing, as issue 12's attacker).
+own_database() {
+  local name=$1 base="${WALLET_TEST_ADMIN_DATABASE:?scripts/test sets WALLET_TEST_ADMIN_DATABASE}"
+  export PGOPTIONS="-c client_min_messages=warning"
+  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
+  trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS '"$name"' WITH (FORCE)" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+  admin="${base/dbname=wallet_test/dbname=$name}"
+  owner="${admin/user=$PGUSER/user=wallet_test_owner}"
+  export WALLETCTL_DATABASE="${WALLETCTL_DATABASE/dbname=wallet_test/dbname=$name}"
+  "$WALLETCTL" -q -d "$admin" migrate >/dev/null
+  psql -X -q -v ON_ERROR_STOP=1 -d "$admin" \
+    -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'wallet_test_owner') THEN CREATE ROLE wallet_test_owner LOGIN; END IF; END \$\$" \
+    -c "GRANT wallet_owner TO wallet_test_owner"
+  expect_eq "the owner is no superuser" "$(psql -X -Atq -d "$owner" -c "select rolsuper from pg_roles where rolname = current_user")" f
+}
+# dsql SQL / owner_sql SQL: SQL in the test's own database, as the superuser / as the owner.
+dsql() { psql -X -Atq -v ON_ERROR_STOP=1 -d "$admin" -c "$1"; }
+owner_sql() { psql -X -Atq -v ON_ERROR_STOP=1 -d "$owner" -c "$1"; }
+
 # walletd_port LOG: waits up to 10 s for the walletd writing LOG to say where
 # it listens, and prints the port (nothing if it never did).
 walletd_port() {
