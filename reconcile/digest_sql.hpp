@@ -1,8 +1,8 @@
 // The SQL of `walletctl digest` and `digest verify` (digest.cpp), in one
 // place. Every statement runs inside one REPEATABLE READ READ ONLY
 // transaction, so a digest sees one consistent snapshot and so does a
-// verification. Only SELECT on the ledger's tables and EXECUTE on
-// wallet_entry_hash are needed: the application role, or a hot standby.
+// verification. Only SELECT on the ledger's tables and EXECUTE on the
+// entry-hash functions are needed: the application role, or a hot standby.
 #pragma once
 
 #include <string_view>
@@ -51,9 +51,9 @@ inline constexpr std::string_view kVerifyChains =
     "  (e.version = lag(e.version, 1, 0::bigint) OVER w + 1"
     "   AND e.balance_before = lag(e.balance_after, 1, 0::bigint) OVER w"
     "   AND e.balance_after = e.balance_before + e.amount) AS linked,"
-    "  e.hash = wallet_entry_hash(lag(e.hash, 1, '\\x'::bytea) OVER w, e.wallet_id, e.version,"
-    "   e.transaction_id, e.amount, e.balance_before, e.balance_after) AS hashed"
+    "  e.hash IS NOT DISTINCT FROM wallet_entry_expected_hash(lag(e.hash, 1, '\\x'::bytea) OVER w, e, t) AS hashed"
     " FROM anchored a JOIN ledger_entries e ON e.wallet_id = a.wallet_id AND e.version <= a.version"
+    " LEFT JOIN transactions t ON t.id = e.transaction_id"
     " WINDOW w AS (PARTITION BY e.wallet_id ORDER BY e.version)), "
     "per_wallet AS (SELECT wallet_id, count(*) AS n, min(version) FILTER (WHERE NOT linked) AS unlinked,"
     "  min(version) FILTER (WHERE NOT hashed) AS unhashed FROM chain GROUP BY wallet_id), "

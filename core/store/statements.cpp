@@ -150,9 +150,9 @@ const Statement kStatements[] = {
      "   (e.version = lag(e.version, 1, 0::bigint) OVER w + 1"
      "    AND e.balance_before = lag(e.balance_after, 1, 0::bigint) OVER w"
      "    AND e.balance_after = e.balance_before + e.amount) AS linked,"
-     "   e.hash = wallet_entry_hash(lag(e.hash, 1, '\\x'::bytea) OVER w, e.wallet_id, e.version,"
-     "    e.transaction_id, e.amount, e.balance_before, e.balance_after) AS hashed"
-     "  FROM ledger_entries e WHERE e.wallet_id >= $1 AND e.wallet_id < $2"
+     "   e.hash IS NOT DISTINCT FROM wallet_entry_expected_hash(lag(e.hash, 1, '\\x'::bytea) OVER w, e, t) AS hashed"
+     "  FROM ledger_entries e LEFT JOIN transactions t ON t.id = e.transaction_id"
+     "  WHERE e.wallet_id >= $1 AND e.wallet_id < $2"
      "  WINDOW w AS (PARTITION BY e.wallet_id ORDER BY e.version)) c"
      " GROUP BY wallet_id), "
      WALLET_RECONCILE_RESULT},
@@ -171,9 +171,9 @@ const Statement kStatements[] = {
      "    (e.version = lag(e.version, 1, m.v0) OVER w + 1"
      "     AND e.balance_before = lag(e.balance_after, 1, m.b0) OVER w"
      "     AND e.balance_after = e.balance_before + e.amount) AS linked,"
-     "    e.hash = wallet_entry_hash(lag(e.hash, 1, m.h0) OVER w, e.wallet_id, e.version,"
-     "     e.transaction_id, e.amount, e.balance_before, e.balance_after) AS hashed"
-     "   FROM ledger_entries e WHERE e.wallet_id = m.id AND e.version > m.v0"
+     "    e.hash IS NOT DISTINCT FROM wallet_entry_expected_hash(lag(e.hash, 1, m.h0) OVER w, e, t) AS hashed"
+     "   FROM ledger_entries e LEFT JOIN transactions t ON t.id = e.transaction_id"
+     "   WHERE e.wallet_id = m.id AND e.version > m.v0"
      "   WINDOW w AS (ORDER BY e.version)) c) x), "
      WALLET_RECONCILE_RESULT},
     // The transactions of the entries verified incrementally in [$1, $2):

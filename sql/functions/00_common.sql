@@ -37,6 +37,58 @@ LANGUAGE sql IMMUTABLE AS $$
                   || int8send(p_amount) || int8send(p_before) || int8send(p_after))
 $$;
 
+-- Version 2 of the entry hash (0009_entry_hash_v2.sql) covers, besides the
+-- entry and its predecessor, the entry's time and its transaction's fixed
+-- fields, so that changing what a movement was (kind, asset, wallets,
+-- amount, key, memo, actor, creation time, what it reverses) breaks the
+-- chain of both its wallets, and with it reconcile --full and digest verify.
+-- Texts enter as length-prefixed UTF-8, so no two lists of fields share an
+-- encoding. STABLE, as convert_to() is; inlined like wallet_entry_hash.
+CREATE OR REPLACE FUNCTION wallet_hash_text(p_text text) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+    SELECT int4send(length(convert_to(p_text, 'UTF8'))) || convert_to(p_text, 'UTF8')
+$$;
+
+-- The digest of a transaction's fixed fields (those transactions_rules
+-- keeps, and the memo, actor and creation time).
+CREATE OR REPLACE FUNCTION wallet_transaction_digest(p_id bigint, p_kind text, p_asset text, p_debit_wallet_id bigint,
+                                                     p_credit_wallet_id bigint, p_amount bigint, p_key text,
+                                                     p_memo text, p_actor text, p_created_at timestamptz,
+                                                     p_reverses_id bigint) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+    SELECT sha256(int8send(p_id) || wallet_hash_text(p_kind) || wallet_hash_text(p_asset)
+                  || int8send(p_debit_wallet_id) || int8send(p_credit_wallet_id) || int8send(p_amount)
+                  || wallet_hash_text(p_key) || wallet_hash_text(p_memo) || wallet_hash_text(p_actor)
+                  || timestamptz_send(p_created_at) || int8send(coalesce(p_reverses_id, 0)))
+$$;
+
+-- Hash of one version-2 entry: sha256(previous hash || 0x02 || wallet,
+-- version, amount, balance before and after || the entry's time || its
+-- transaction's digest).
+CREATE OR REPLACE FUNCTION wallet_entry_hash_v2(p_prev bytea, p_wallet_id bigint, p_version bigint, p_amount bigint,
+                                                p_before bigint, p_after bigint, p_at timestamptz,
+                                                p_transaction bytea) RETURNS bytea
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT sha256(p_prev || '\x02'::bytea || int8send(p_wallet_id) || int8send(p_version) || int8send(p_amount)
+                  || int8send(p_before) || int8send(p_after) || timestamptz_send(p_at) || p_transaction)
+$$;
+
+-- The hash entry e must have after p_prev, by its hash version; t is its
+-- transaction (NULL when missing: then no hash of version 2 matches). What
+-- reconcile and digest verify recompute.
+CREATE OR REPLACE FUNCTION wallet_entry_expected_hash(p_prev bytea, e ledger_entries, t transactions) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN e.hash_version = 1
+                THEN wallet_entry_hash(p_prev, e.wallet_id, e.version, e.transaction_id, e.amount,
+                                       e.balance_before, e.balance_after)
+                ELSE wallet_entry_hash_v2(p_prev, e.wallet_id, e.version, e.amount, e.balance_before,
+                                          e.balance_after, e.created_at,
+                                          wallet_transaction_digest(t.id, t.kind, t.asset, t.debit_wallet_id,
+                                                                    t.credit_wallet_id, t.amount, t.idempotency_key,
+                                                                    t.memo, t.actor, t.created_at, t.reverses_id))
+           END
+$$;
+
 -- Number of shards each system account gets. Eight rows let eight
 -- concurrent deposits of one asset proceed without waiting on each other.
 CREATE OR REPLACE FUNCTION wallet_system_shards() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 8';

@@ -89,22 +89,26 @@ BEGIN
     RETURN w;
 END $$;
 
--- Appends one ledger entry to a wallet the caller holds locked (p_wallet is
--- its current row) and moves its balance, version and hash chain.
-CREATE OR REPLACE FUNCTION wallet_apply_entry(p_wallet wallets, p_transaction_id bigint, p_amount bigint)
+-- Appends one ledger entry of transaction t to a wallet the caller holds
+-- locked (p_wallet is its current row) and moves its balance, version and
+-- hash chain (hash version 2: the entry's time and t's fixed fields).
+CREATE OR REPLACE FUNCTION wallet_apply_entry(p_wallet wallets, t transactions, p_amount bigint)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_after   bigint := p_wallet.balance + p_amount;
     v_version bigint := p_wallet.version + 1;
-    v_hash    bytea  := wallet_entry_hash(p_wallet.last_hash, p_wallet.id, v_version,
-                                          p_transaction_id, p_amount, p_wallet.balance, v_after);
+    v_hash    bytea  := wallet_entry_hash_v2(p_wallet.last_hash, p_wallet.id, v_version, p_amount,
+                                             p_wallet.balance, v_after, now(),
+                                             wallet_transaction_digest(t.id, t.kind, t.asset, t.debit_wallet_id,
+                                                                       t.credit_wallet_id, t.amount, t.idempotency_key,
+                                                                       t.memo, t.actor, t.created_at, t.reverses_id));
 BEGIN
     UPDATE wallets SET balance = v_after, version = v_version, last_hash = v_hash
         WHERE id = p_wallet.id;
     INSERT INTO ledger_entries(wallet_id, transaction_id, amount, version,
-                               balance_before, balance_after, hash)
-        VALUES (p_wallet.id, p_transaction_id, p_amount, v_version,
-                p_wallet.balance, v_after, v_hash);
+                               balance_before, balance_after, hash, created_at, hash_version)
+        VALUES (p_wallet.id, t.id, p_amount, v_version,
+                p_wallet.balance, v_after, v_hash, now(), 2);
 END $$;
 
 -- One money movement: debit p_debit_user, credit p_credit_user. Exactly one
@@ -145,6 +149,7 @@ DECLARE
     v_row      record;
     v_id       bigint;
     v_created  timestamptz;
+    v_digest   bytea;
     v_expires  timestamptz;
     v_error    text;
     v_after    bigint;
@@ -230,19 +235,24 @@ BEGIN
     IF v_status = 'posted' THEN
         v_after := v_debit.balance - p_amount;
         v_version := v_debit.version + 1;
-        v_hash := wallet_entry_hash(v_debit.last_hash, v_debit.id, v_version, v_id, -p_amount,
-                                    v_debit.balance, v_after);
+        -- Hash version 2: the entries' time (now(), as created_at) and
+        -- the transaction's fixed fields, as just written.
+        v_digest := wallet_transaction_digest(v_id, p_kind, p_asset, v_debit.id, v_credit.id, p_amount, p_key,
+                                              coalesce(p_memo, ''), p_actor, v_created, p_reverses);
+        v_hash := wallet_entry_hash_v2(v_debit.last_hash, v_debit.id, v_version, -p_amount,
+                                       v_debit.balance, v_after, v_created, v_digest);
         c_after := v_credit.balance + p_amount;
         c_version := v_credit.version + 1;
-        c_hash := wallet_entry_hash(v_credit.last_hash, v_credit.id, c_version, v_id, p_amount,
-                                    v_credit.balance, c_after);
+        c_hash := wallet_entry_hash_v2(v_credit.last_hash, v_credit.id, c_version, p_amount,
+                                       v_credit.balance, c_after, v_created, v_digest);
         UPDATE wallets w SET balance = v.balance, version = v.version, last_hash = v.hash
           FROM (VALUES (v_debit.id, v_after, v_version, v_hash),
                        (v_credit.id, c_after, c_version, c_hash)) AS v(id, balance, version, hash)
          WHERE w.id = v.id;
-        INSERT INTO ledger_entries(wallet_id, transaction_id, amount, version, balance_before, balance_after, hash)
-            VALUES (v_debit.id, v_id, -p_amount, v_version, v_debit.balance, v_after, v_hash),
-                   (v_credit.id, v_id, p_amount, c_version, v_credit.balance, c_after, c_hash);
+        INSERT INTO ledger_entries(wallet_id, transaction_id, amount, version, balance_before, balance_after, hash,
+                                   created_at, hash_version)
+            VALUES (v_debit.id, v_id, -p_amount, v_version, v_debit.balance, v_after, v_hash, v_created, 2),
+                   (v_credit.id, v_id, p_amount, c_version, v_credit.balance, c_after, c_hash, v_created, 2);
     ELSIF v_status = 'pending' THEN
         UPDATE wallets SET reserved = reserved + p_amount WHERE id = v_debit.id;
     END IF;

@@ -65,8 +65,8 @@ BEGIN
     UPDATE wallets SET reserved = reserved - t.amount WHERE id = t.debit_wallet_id;
     SELECT * INTO v_debit FROM wallets WHERE id = t.debit_wallet_id;
     SELECT * INTO v_credit FROM wallets WHERE id = t.credit_wallet_id;
-    PERFORM wallet_apply_entry(v_debit, t.id, -v_amount);
-    PERFORM wallet_apply_entry(v_credit, t.id, v_amount);
+    PERFORM wallet_apply_entry(v_debit, t, -v_amount);
+    PERFORM wallet_apply_entry(v_credit, t, v_amount);
     UPDATE transactions SET status = 'posted', posted_amount = v_amount, updated_at = now(),
                             next_attempt_at = NULL
         WHERE id = p_id;

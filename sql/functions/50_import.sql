@@ -107,6 +107,7 @@ DECLARE
     v_count     integer;
     v_shard     wallets;
     d integer; c integer; f integer; w integer; v_amount bigint; v_id bigint; v_text text;
+    v_digest    bytea;       -- the transaction's fixed fields, for its entries' hashes
 BEGIN
     IF n = 0 THEN RETURN; END IF;
 
@@ -264,6 +265,9 @@ BEGIN
         END IF;
         o_outcome[i] := 'applied';
         o_status[i] := 'posted';
+        -- Hash version 2 over the transaction as step 6 writes it.
+        v_digest := wallet_transaction_digest(v_id, p_kinds[i], p_assets[i], s_id[d], s_id[c], v_amount, p_keys[i],
+                                              coalesce(p_memos[i], ''), p_actor, now(), NULL);
         FOREACH w IN ARRAY ARRAY[d, c] LOOP
             e_n := e_n + 1;
             e_wallet[e_n] := s_id[w];
@@ -272,8 +276,8 @@ BEGIN
             e_version[e_n] := s_version[w] + 1;
             e_before[e_n] := s_balance[w];
             e_after[e_n] := s_balance[w] + e_amount[e_n];
-            e_hash[e_n] := wallet_entry_hash(s_hash[w], s_id[w], e_version[e_n], v_id, e_amount[e_n],
-                                             e_before[e_n], e_after[e_n]);
+            e_hash[e_n] := wallet_entry_hash_v2(s_hash[w], s_id[w], e_version[e_n], e_amount[e_n],
+                                                e_before[e_n], e_after[e_n], now(), v_digest);
             s_version[w] := e_version[e_n];
             s_balance[w] := e_after[e_n];
             s_hash[w] := e_hash[e_n];
@@ -301,8 +305,9 @@ BEGIN
             USING ERRCODE = '40001';
     END IF;
 
-    INSERT INTO ledger_entries(wallet_id, transaction_id, amount, version, balance_before, balance_after, hash)
-        SELECT * FROM unnest(e_wallet, e_txn, e_amount, e_version, e_before, e_after, e_hash);
+    INSERT INTO ledger_entries(wallet_id, transaction_id, amount, version, balance_before, balance_after, hash,
+                               created_at, hash_version)
+        SELECT x.*, now(), 2 FROM unnest(e_wallet, e_txn, e_amount, e_version, e_before, e_after, e_hash) AS x;
 
     UPDATE wallets w SET balance = s.balance, version = s.version, last_hash = s.hash
       FROM unnest(s_id, s_balance, s_version, s_hash, s_start) AS s(id, balance, version, hash, start)

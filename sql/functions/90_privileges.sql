@@ -45,6 +45,10 @@ DECLARE
         'wallet_rfc3339(timestamptz)',
         'wallet_movement_of(bigint, boolean)',
         'wallet_entry_hash(bytea, bigint, bigint, bigint, bigint, bigint, bigint)',
+        'wallet_hash_text(text)',
+        'wallet_transaction_digest(bigint, text, text, bigint, bigint, bigint, text, text, text, timestamptz, bigint)',
+        'wallet_entry_hash_v2(bytea, bigint, bigint, bigint, bigint, bigint, timestamptz, bytea)',
+        'wallet_entry_expected_hash(bytea, ledger_entries, transactions)',
         'wallet_format_amount(bigint, integer)'];
     -- The tables the programs read.
     v_read_tables text[] := ARRAY['assets', 'wallets', 'transactions', 'ledger_entries', 'audit_log',

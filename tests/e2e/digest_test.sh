@@ -75,8 +75,8 @@ pass
 
 # --- the owner rewrites an old deposit (1000 -> 100000) -----------------------
 # As the issue describes: disable the append-only trigger (the table owner
-# may), change the amount, recompute both wallets' chains with
-# wallet_entry_hash, fix the wallets and the transaction.
+# may), change the amount, recompute both wallets' chains with the
+# ledger's own hash functions, fix the wallets and the transaction.
 owner_sql "
 begin;
 alter table ledger_entries disable trigger ledger_entries_append_only;
@@ -84,18 +84,18 @@ alter table transactions disable trigger transactions_rules;
 do \$\$
 declare w bigint; r record; prev bytea; bal bigint; amt bigint;
 begin
+  update transactions set amount = 100000, posted_amount = 100000 where id = $old_deposit;
   for w in select distinct wallet_id from ledger_entries where transaction_id = $old_deposit loop
     prev := '\\x'; bal := 0;
     for r in select * from ledger_entries where wallet_id = w order by version loop
       amt := case when r.transaction_id = $old_deposit then sign(r.amount) * 100000 else r.amount end;
-      update ledger_entries set amount = amt, balance_before = bal, balance_after = bal + amt,
-             hash = wallet_entry_hash(prev, r.wallet_id, r.version, r.transaction_id, amt, bal, bal + amt)
-       where id = r.id returning hash into prev;
+      update ledger_entries set amount = amt, balance_before = bal, balance_after = bal + amt where id = r.id;
+      update ledger_entries e set hash = wallet_entry_expected_hash(prev, e, t) from transactions t
+       where e.id = r.id and t.id = e.transaction_id returning e.hash into prev;
       bal := bal + amt;
     end loop;
     update wallets set balance = bal, last_hash = prev where id = w;
   end loop;
-  update transactions set amount = 100000, posted_amount = 100000 where id = $old_deposit;
 end \$\$;
 alter table transactions enable trigger transactions_rules;
 alter table ledger_entries enable trigger ledger_entries_append_only;
