@@ -107,7 +107,7 @@ TEST_CASE("the application role cannot write tables, change the schema or escala
       "boolean, bigint, interval)",
       "COMMENT ON TABLE wallets IS 'mine'",
       // Inner helpers, sequences and the privilege map are not its to call.
-      "SELECT wallet_apply_entry(w, 1, 1) FROM wallets w LIMIT 1",
+      "SELECT wallet_apply_entry(w, NULL::transactions, 1) FROM wallets w LIMIT 1",
       "SELECT wallet_lock_system('@treasury', " + q + ")",
       "SELECT nextval('transactions_id_seq')",
       "SELECT wallet_apply_privileges()",
