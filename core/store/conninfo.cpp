@@ -21,10 +21,11 @@ struct Span {
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
 
+// Whether `text` at `pos` holds `word` (lower case), in any case.
 bool equal_at(std::string_view text, std::size_t pos, std::string_view word) {
   if (pos + word.size() > text.size()) return false;
   return std::equal(word.begin(), word.end(), text.begin() + static_cast<std::ptrdiff_t>(pos),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+                    [](char w, char t) { return std::tolower(static_cast<unsigned char>(t)) == w; });
 }
 
 // Where an unquoted keyword/value setting starting at `pos` ends. For

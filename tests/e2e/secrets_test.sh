@@ -25,7 +25,7 @@ unreachable='postgresql://u:pw-TCP-5ecret@127.0.0.1:1/wallet?connect_timeout=1'
 # without a retry, in the table and in JSON, from the flag or the environment.
 for conninfo in "$malformed_uri" "$malformed_keywords"; do
   started=$(date +%s%N)
-  run 2 -v -d "$conninfo" balance alice
+  run 2 -v -d "$conninfo" balance --user alice
   elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
   no_secret "walletctl stderr" "$err"
   no_secret "walletctl stdout" "$out"
@@ -34,25 +34,27 @@ for conninfo in "$malformed_uri" "$malformed_keywords"; do
   pass
   [ "$elapsed_ms" -lt 2000 ] || fail "a malformed connection string took $elapsed_ms ms"
   pass
-  run 2 -o json -d "$conninfo" balance alice
+  run 2 -o json -d "$conninfo" balance --user alice
   no_secret "walletctl JSON" "$out$err"
-  expect_eq "JSON error code" "$(jq -r .error.code <<<"$out")" invalid
+  expect_eq "JSON error code" "$(jq -r .error.code <<<"$out")" invalid_input
   WALLETCTL_DATABASE="$conninfo" run 2 -o json reconcile
   no_secret "walletctl reconcile JSON" "$out$err"
 done
 # The URI form shows what it can: the user and host, not the password.
-run 2 -d "$malformed_uri" balance alice
+run 2 -d "$malformed_uri" balance --user alice
 expect_contains "redacted URI" "$err" 'postgresql://u:***@[::1/wallet'
 
 # A well-formed string to a server that is not there: retried (75), and the
 # debug lines of each attempt print no password either.
-run 75 -v -d "$unreachable" balance alice
+run 75 -v -d "$unreachable" balance --user alice
 no_secret "walletctl retries" "$out$err"
 expect_contains "attempts logged" "$err" "retrying"
 run 75 -o json -d "$unreachable" retry
 no_secret "walletctl retry JSON" "$out$err"
 
 # walletd refuses a malformed database or read_database at start (exit 2).
+# (Its configuration file names the database: WALLETCTL_DATABASE, which
+# would override it, is left out of its environment.)
 write_config() {
   cat >"$tmp/walletd.toml" <<TOML
 database = "$1"
@@ -67,7 +69,7 @@ for bad in "$malformed_uri" "$malformed_keywords"; do
   for key in database read_database; do
     if [ "$key" = database ]; then write_config "$bad" ""; else write_config "$WALLETCTL_DATABASE" "$bad"; fi
     set +e
-    timeout 10 "$WALLETD" -c "$tmp/walletd.toml" >"$tmp/walletd.out" 2>"$tmp/walletd.err"
+    timeout 10 env -u WALLETCTL_DATABASE "$WALLETD" -c "$tmp/walletd.toml" >"$tmp/walletd.out" 2>"$tmp/walletd.err"
     rc=$?
     set -e
     expect_eq "walletd with a malformed $key exits" "$rc" 2
@@ -80,7 +82,7 @@ done
 # from /health and from a route, and its log lines (debug included), carry
 # no password.
 write_config "$unreachable" ""
-"$WALLETD" -v -c "$tmp/walletd.toml" --log-file "$tmp/walletd.log" >"$tmp/walletd.out" 2>&1 &
+env -u WALLETCTL_DATABASE "$WALLETD" -v -c "$tmp/walletd.toml" --log-file "$tmp/walletd.log" >"$tmp/walletd.out" 2>&1 &
 pid=$!
 pids+=("$pid")
 port=""

@@ -3,6 +3,7 @@
 #include <set>
 #include <thread>
 
+#include "reconcile/reconcile.hpp"
 #include "support.hpp"
 
 using namespace wallet;
