@@ -5,6 +5,7 @@
 # statements can share a fragment and still run in psql as they are. Run at
 # build time (see CMakeLists.txt) so that editing a statement rebuilds the
 # binaries.
+include(${CMAKE_CURRENT_LIST_DIR}/write_if_changed.cmake)
 file(GLOB files "${DIR}/*.sql")
 list(SORT files)
 set(body "")
@@ -20,9 +21,4 @@ foreach(f ${files})
   string(APPEND body "    {\"${name}\", R\"walletsql(${sql})walletsql\"},\n")
 endforeach()
 set(content "// Generated from ${DIR} by cmake/embed_statements.cmake. Do not edit.\n#include \"${INCLUDE}\"\n\nnamespace ${NAMESPACE} {\n\nconst sql::Statement kStatements[] = {\n${body}};\nconst std::size_t kStatementCount = sizeof kStatements / sizeof kStatements[0];\n\n}  // namespace ${NAMESPACE}\n")
-if(EXISTS "${OUT}")
-  file(READ "${OUT}" old)
-endif()
-if(NOT "${old}" STREQUAL "${content}")
-  file(WRITE "${OUT}" "${content}")
-endif()
+write_if_changed("${OUT}" "${content}")
