@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
+
 #include "core/store/conninfo.hpp"
+#include "core/store/store.hpp"
 
 using wallet::check_conninfo;
 using wallet::Code;
@@ -74,4 +77,25 @@ TEST_CASE("check_conninfo refuses what libpq cannot parse, without the password"
     CHECK(status.message().find("zz") == std::string::npos);
     CHECK(status.message().find('\n') == std::string::npos);
   }
+}
+
+TEST_CASE("a Store refuses a malformed conninfo at once and never prints its password") {
+  wallet::Store malformed("postgresql://u:pw-5ecret@[::1/wallet");
+  const wallet::Status status = malformed.ping();
+  CHECK(status.code() == Code::invalid);
+  CHECK(malformed.last_attempts() == 0);  // not one connection attempt, let alone six
+  CHECK(status.message().find("5ecret") == std::string::npos);
+  CHECK(status.message().find("postgresql://u:***@[::1/wallet") != std::string::npos);
+}
+
+TEST_CASE("a Store retries an unreachable server and its message carries no password") {
+  wallet::RetryPolicy fast;
+  fast.attempts_max = 2;
+  fast.backoff_first = std::chrono::milliseconds{1};
+  fast.backoff_max = std::chrono::milliseconds{1};
+  wallet::Store unreachable("postgresql://u:pw-5ecret@127.0.0.1:1/wallet?connect_timeout=1", fast);
+  const wallet::Status status = unreachable.ping();
+  CHECK(status.code() == Code::temporary);
+  CHECK(unreachable.last_attempts() == 2);
+  CHECK(status.message().find("5ecret") == std::string::npos);
 }
