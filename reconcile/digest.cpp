@@ -2,7 +2,7 @@
 
 #include <pqxx/pqxx>
 
-#include "reconcile/digest_sql.hpp"
+#include "reconcile/statements.hpp"
 
 namespace wallet::digest {
 
@@ -14,11 +14,12 @@ constexpr std::size_t kChunkHeads = 20'000;
 
 using ReadOnlySnapshot = pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
 
-pqxx::result exec(pqxx::transaction_base& tx, std::string_view text) { return tx.exec(std::string(text)); }
-
+// Runs the statement reconcile/sql/`name`.sql, unnamed (PQexecParams): a
+// digest runs rarely, so preparing buys nothing, and this works through
+// PgBouncer in transaction pooling mode as it is.
 template <typename... Args>
-pqxx::result exec(pqxx::transaction_base& tx, std::string_view text, Args&&... args) {
-  return tx.exec_params(std::string(text), std::forward<Args>(args)...);
+pqxx::result exec(pqxx::transaction_base& tx, std::string_view name, Args&&... args) {
+  return tx.exec_params(std::string(reconcile_sql::statement(name).text), std::forward<Args>(args)...);
 }
 
 // The heads [begin, end) as three PostgreSQL array literals.
@@ -52,7 +53,7 @@ Drift wallet_finding(const pqxx::row& row, const std::string& check, const std::
   return d;
 }
 
-// Turns one failing wallet row of kVerifyChains into findings.
+// Turns one failing wallet row of digest_verify_chains into findings.
 void chain_findings(const pqxx::row& row, std::vector<Drift>& findings) {
   const std::string wallet = "wallet " + row[0].as<std::string>();
   const int64_t version = row[3].as<int64_t>();
@@ -151,19 +152,19 @@ Result<Anchor> take(Store& store) {
   Status status = store.run("digest", [&](pqxx::connection_base& c) {
     anchor = Anchor{};
     ReadOnlySnapshot tx(c);
-    const auto snapshot = exec(tx, sql::kSnapshot)[0];
+    const auto snapshot = exec(tx, "digest_snapshot")[0];
     anchor.snapshot_xmin = snapshot[0].as<int64_t>();
     anchor.snapshot_xmax = snapshot[1].as<int64_t>();
     anchor.database = snapshot[2].as<std::string>();
     anchor.created_at = snapshot[3].as<std::string>();
     anchor.max_entry_id = snapshot[4].as<int64_t>();
-    for (const auto& row : exec(tx, sql::kHeads)) {
+    for (const auto& row : exec(tx, "digest_heads")) {
       Head head{row[0].as<int64_t>(), row[1].as<int64_t>(), ""};
       if (!from_hex(row[2].as<std::string>(), head.hash)) throw std::logic_error("encode(hash, 'hex') is not hex");
       anchor.entries += head.version;
       anchor.heads.push_back(std::move(head));
     }
-    for (const auto& row : exec(tx, sql::kTotals)) {
+    for (const auto& row : exec(tx, "digest_totals")) {
       anchor.assets[row[0].as<std::string>()] = {row[1].as<int64_t>(), row[2].as<std::string>(),
                                                  row[3].as<std::string>()};
     }
@@ -181,7 +182,7 @@ Result<VerifyReport> verify(Store& store, const Anchor& anchor) {
     report = VerifyReport{};
     ReadOnlySnapshot tx(c);
     std::map<std::string, int> scales;
-    for (const auto& row : exec(tx, sql::kScales)) scales[row[0].as<std::string>()] = row[1].as<int>();
+    for (const auto& row : exec(tx, "digest_scales")) scales[row[0].as<std::string>()] = row[1].as<int>();
     const auto& heads = anchor.heads;
     // Chunks of heads; chunk i covers the wallet ids from its first head
     // (from 1 for the first chunk) up to the next chunk's first head (all
@@ -193,20 +194,20 @@ Result<VerifyReport> verify(Store& store, const Anchor& anchor) {
       const int64_t to = end == heads.size() ? INT64_MAX : heads[end].wallet_id;
       const HeadArrays a = arrays_of(heads.begin() + static_cast<std::ptrdiff_t>(begin),
                                      heads.begin() + static_cast<std::ptrdiff_t>(end));
-      for (const auto& row : exec(tx, sql::kVerifyChains, a.ids, a.versions, a.hashes)) {
+      for (const auto& row : exec(tx, "digest_verify_chains", a.ids, a.versions, a.hashes)) {
         if (row[0].is_null()) {
           report.entries += row[4].as<int64_t>();
           continue;
         }
         chain_findings(row, report.findings);
       }
-      late_findings(exec(tx, sql::kVerifyLate, a.ids, a.versions, a.hashes, from, to, anchor.max_entry_id), anchor,
+      late_findings(exec(tx, "digest_verify_late", a.ids, a.versions, a.hashes, from, to, anchor.max_entry_id), anchor,
                     report.findings);
       if (end == heads.size()) break;
     }
     const HeadArrays all = arrays_of(heads.begin(), heads.end());
-    asset_findings(exec(tx, sql::kVerifyTotals, all.ids, all.versions, all.hashes), anchor, scales, report.findings);
-    report.entries_after = exec(tx, sql::kEntriesAfter, anchor.max_entry_id)[0][0].as<int64_t>();
+    asset_findings(exec(tx, "digest_verify_totals", all.ids, all.versions, all.hashes), anchor, scales, report.findings);
+    report.entries_after = exec(tx, "digest_entries_after", anchor.max_entry_id)[0][0].as<int64_t>();
     tx.commit();
   });
   if (!status.ok()) return status;
