@@ -83,6 +83,7 @@ std::optional<TransactionDetail> read_detail(Statements& db, int64_t id) {
   d.last_error = optional_text(row[19]);
   d.reverses_id = optional_int(row[20]);
   d.settle = row[21].as<bool>();
+  d.actor = row[22].as<std::string>();
   for (const auto& e : db.exec("entries", id)) {
     d.entries.push_back({e[0].as<int64_t>(), e[1].as<std::string>(), e[2].as<int64_t>(), e[3].as<int64_t>(),
                          e[4].as<int64_t>(), e[5].as<int64_t>(), e[6].as<int64_t>(), e[7].as<std::string>(),
