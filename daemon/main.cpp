@@ -2,12 +2,13 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -15,8 +16,9 @@
 
 #include "core/domain/version.hpp"
 #include "core/store/conninfo.hpp"
+#include "core/domain/sha256.hpp"
 #include "daemon/api.hpp"
-#include "reconcile/reconcile.hpp"
+#include "daemon/worker.hpp"
 
 namespace {
 
@@ -26,8 +28,6 @@ using namespace wallet::daemon;
 // The daemon answers fast when the database is down (503 + Retry-After):
 // a short retry budget, clients retry with their idempotency keys.
 constexpr RetryPolicy kRequestRetries{3, std::chrono::milliseconds(10), std::chrono::milliseconds(100)};
-// Stuck transactions the worker handles per round; the rest wait a round.
-constexpr int kWorkerBatch = 100;
 
 struct Options {
   std::string config_file;
@@ -74,53 +74,45 @@ bool parse_listen(const std::string& listen, HttpOptions& http) {
   }
 }
 
-// Every worker_interval: the same retry as `walletctl retry` (settlement
-// re-drives, expired holds), and the stuck count for /metrics.
-class Worker {
- public:
-  Worker(const Config& config, Metrics& metrics) : config_(config), metrics_(metrics) {}
+// True for an address only this machine can reach.
+bool loopback(const std::string& host) {
+  return host == "::1" || host.rfind("127.", 0) == 0;
+}
 
-  void run() {
-    Store store(config_.database, RetryPolicy{}, StoreOptions{config_.prepared_statements});
-    Ledger ledger(store, config_);
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      round(store, ledger);
-      lock.lock();
-      wake_.wait_for(lock, config_.daemon.worker_interval, [this] { return stopping_; });
-    }
+// Raises the open-file limit to its hard limit and keeps connections_max
+// within it (a connection is one descriptor; the rest is for the database
+// sessions, the log and the listener).
+int connections_within_limits(int wanted, int sessions) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
   }
+  const long long reserve = 64 + 2LL * sessions;
+  const long long room = static_cast<long long>(limit.rlim_cur) - reserve;
+  if (limit.rlim_cur == RLIM_INFINITY || room >= wanted) return wanted;
+  const int allowed = static_cast<int>(std::max(1LL, room));
+  spdlog::warn("[daemon] connections_max {} is past the open-file limit {}: serving at most {} connections", wanted,
+               static_cast<long long>(limit.rlim_cur), allowed);
+  return allowed;
+}
 
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
+// walletd hash-token: the hex SHA-256 of the token on stdin (one trailing
+// newline dropped), for [[daemon.tokens]] sha256.
+int hash_token() {
+  std::string token;
+  std::getline(std::cin, token);
+  if (!token.empty() && token.back() == '\r') token.pop_back();
+  std::string rest;
+  if (token.empty() || std::getline(std::cin, rest)) {
+    std::cerr << "walletd: hash-token reads one non-empty token, on one line, from stdin\n";
+    return 2;
   }
-
- private:
-  void round(Store& store, Ledger& ledger) {
-    auto report = retry(store, ledger.settlement(), kWorkerBatch, false, "walletd:worker");
-    if (!report.ok()) {
-      spdlog::warn("worker: retry failed: {}", report.status().message());
-    } else {
-      for (const auto& a : report->actions) {
-        metrics_.retry_action(a.action);
-        spdlog::info("worker: transaction {} {}: {}", a.transaction_id, a.action, a.detail);
-      }
-    }
-    auto stuck = stuck_count(store, config_.reconcile_stuck_after);
-    if (stuck.ok()) metrics_.set_stuck(*stuck);
-  }
-
-  const Config& config_;
-  Metrics& metrics_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-};
+  std::cout << sha256_hex(token) << '\n';
+  return 0;
+}
 
 }  // namespace
 
@@ -134,6 +126,7 @@ int main(int argc, char** argv) {
                "send statements unnamed instead of preparing them (PgBouncer in transaction pooling mode)");
   app.add_option("--log-file", options.log_file, "log to this file instead of stderr; SIGHUP reopens it");
   app.add_flag("-v,--verbose", options.verbose, "log debug details");
+  auto* hash = app.add_subcommand("hash-token", "print the hex SHA-256 of a token read from stdin, for [[daemon.tokens]]");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -144,6 +137,7 @@ int main(int argc, char** argv) {
     std::cerr << "walletd: " << e.what() << '\n';
     return 2;
   }
+  if (hash->parsed()) return hash_token();
 
   ConfigFlags flags;
   if (!options.config_file.empty()) flags.config_file = options.config_file;
@@ -168,14 +162,31 @@ int main(int argc, char** argv) {
     std::cerr << "walletd: invalid [daemon] listen \"" << config->daemon.listen << "\": expected HOST:PORT\n";
     return 2;
   }
-  if (config->daemon.tokens.empty()) {
+  if (http.host == "localhost") http.host = "127.0.0.1";
+  const DaemonConfig& daemon = config->daemon;
+  if (daemon.tokens.empty() && daemon.named_tokens.empty()) {
     std::cerr << "walletd: no [daemon] tokens configured: every request would be refused\n";
     return 2;
   }
+  if (!loopback(http.host) && daemon.tls_cert.empty() && !daemon.allow_plaintext) {
+    std::cerr << "walletd: [daemon] listen \"" << daemon.listen
+              << "\" is reachable from other machines: set tls_cert and tls_key, or allow_plaintext = true "
+                 "behind a TLS-terminating proxy\n";
+    return 2;
+  }
   setup_logging(options, *config);
-  http.threads = config->daemon.threads;
-  http.body_bytes_max = static_cast<std::size_t>(config->daemon.body_bytes_max);
-  http.io_timeout = config->daemon.request_timeout;
+  if (!daemon.tokens.empty()) {
+    spdlog::warn("[daemon] tokens = [...] (plain tokens, full scope, named token1, token2...) is deprecated: use "
+                 "[[daemon.tokens]] with name, sha256 (walletd hash-token) and scopes");
+  }
+  http.io_threads = daemon.io_threads;
+  http.threads = daemon.threads;
+  http.body_bytes_max = static_cast<std::size_t>(daemon.body_bytes_max);
+  http.request_timeout = daemon.request_timeout;
+  http.tls_cert = daemon.tls_cert;
+  http.tls_key = daemon.tls_key;
+  const int sessions = daemon.pool_size * (config->read_database.empty() ? 1 : 2) + 1;
+  http.connections_max = connections_within_limits(daemon.connections_max, sessions);
 
   // Signals are taken by one thread (sigwait), never by request threads.
   sigset_t signals;
@@ -192,20 +203,27 @@ int main(int argc, char** argv) {
     read_pool = std::make_unique<Pool>(*config, config->read_database, config->daemon.pool_size, kRequestRetries);
   }
   HttpServer server(http);
-  Api api(pool, read_pool.get(), metrics, *config);
+  if (Status tls = server.reload_tls(); !tls.ok()) {
+    spdlog::critical("{}", tls.message());
+    return 2;
+  }
+  Worker worker(*config, metrics);
+  Api api(pool, read_pool.get(), metrics, *config, [&worker](int64_t id) { worker.settle_soon(id); });
   api.install(server);
   server.observe([&metrics](const HttpRequest& r, int status, const std::string& route, double seconds) {
     metrics.request(route, r.method, status, seconds);
-    spdlog::info("request {} {} {} -> {} in {:.1f} ms", r.request_id, r.method, r.path, status, seconds * 1000);
+    spdlog::info("request {} {} {} {} -> {} in {:.1f} ms", r.request_id, r.remote_address, r.method, r.path, status,
+                 seconds * 1000);
   });
-  if (!server.bind()) {
-    spdlog::critical("cannot listen on {}", config->daemon.listen);
+  if (Status bound = server.bind(); !bound.ok()) {
+    spdlog::critical("{}", bound.message());
     return 1;
   }
-  spdlog::info("listening on http://{}:{} ({} threads, {} database sessions)", http.host, server.bound_port(),
-               http.threads, pool.size());
+  spdlog::info("listening on {}://{}:{} ({} I/O threads, {} handler threads, {} database sessions, at most {} "
+               "connections)",
+               server.tls() ? "https" : "http", http.host, server.bound_port(), http.io_threads, http.threads,
+               pool.size(), http.connections_max);
 
-  Worker worker(*config, metrics);
   std::thread worker_thread([&worker] { worker.run(); });
   std::atomic<bool> stopping{false};
   std::thread signal_thread([&] {
@@ -214,6 +232,11 @@ int main(int argc, char** argv) {
       sigwait(&signals, &received);
       if (received == SIGHUP) {
         reopen_log(options);
+        if (!http.tls_cert.empty()) {
+          Status tls = server.reload_tls();
+          if (tls.ok()) spdlog::info("TLS certificate and key reloaded");
+          else spdlog::error("{} (the previous certificate stays in use)", tls.message());
+        }
         continue;
       }
       spdlog::info("signal {}: draining in-flight requests, then exiting", received);
@@ -224,7 +247,7 @@ int main(int argc, char** argv) {
     }
   });
 
-  const bool served = server.serve();
+  server.serve();
   if (!stopping) {
     // The server stopped on its own: wake the signal thread so it can end.
     kill(getpid(), SIGTERM);
@@ -232,5 +255,5 @@ int main(int argc, char** argv) {
   signal_thread.join();
   worker_thread.join();
   spdlog::info("stopped");
-  return served || stopping ? 0 : 1;
+  return stopping ? 0 : 1;
 }

@@ -80,6 +80,9 @@ std::string Metrics::render() const {
   out << "# HELP walletd_stuck_transactions Pending transactions that are stuck, at the worker's last look.\n"
          "# TYPE walletd_stuck_transactions gauge\n"
       << "walletd_stuck_transactions " << stuck_.load() << '\n'
+      << "# HELP walletd_connections_open HTTP connections open.\n"
+         "# TYPE walletd_connections_open gauge\n"
+      << "walletd_connections_open " << connections_.load() << '\n'
       << "# HELP walletd_pool_in_use Database sessions in use.\n"
          "# TYPE walletd_pool_in_use gauge\n"
       << "walletd_pool_in_use " << pool_in_use_.load() << '\n'

@@ -21,6 +21,7 @@ class Metrics {
   void movement(const std::string& kind, const std::string& outcome);
   void retry_action(const std::string& action);
   void set_stuck(long long count) { stuck_ = count; }
+  void set_connections(int open) { connections_ = open; }
   void set_pool(int in_use, int size) {
     pool_in_use_ = in_use;
     pool_size_ = size;
@@ -42,6 +43,7 @@ class Metrics {
   std::map<std::string, unsigned long long> retries_;
   std::atomic<long long> stuck_{0};
   std::atomic<int> pool_in_use_{0};
+  std::atomic<int> connections_{0};
   std::atomic<int> pool_size_{0};
 };
 

@@ -17,10 +17,15 @@ json responses(int ok_status, const std::string& schema, std::initializer_list<i
       {400, "invalid input"},      {401, "missing or bad bearer token"},      {404, "not found"},
       {409, "conflict: key reused for another request, exists, or invalid state change"},
       {413, "body larger than [daemon] body_bytes_max"},     {422, "insufficient funds"},               {429, "rate limited (Retry-After)"},
-      {503, "database unavailable (Retry-After)"}};
+      {503, "database unavailable, or too many connections (Retry-After)"}};
   for (int code : errors) {
     r[std::to_string(code)] = {{"description", kMeaning.at(code)},
                                {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
+    // Every route that takes a token needs a scope of it.
+    if (code == 401) {
+      r["403"] = {{"description", "the token lacks the scope (read, move, operate) this request needs"},
+                  {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
+    }
   }
   return r;
 }
@@ -129,7 +134,7 @@ json openapi_document() {
                                              query_param("cursor", "next_cursor of the previous page")})},
                  {"responses", responses(200, "History", {400, 401, 404, 429, 503})}}}}},
       {"/v1/deposits", {{"post", movement_operation("credit a user from @treasury", "DepositRequest")}}},
-      {"/v1/withdrawals", {{"post", movement_operation("debit a user to @settlement or @revenue", "WithdrawalRequest")}}},
+      {"/v1/withdrawals", {{"post", movement_operation("debit a user to @settlement or @revenue (with a settlement command: answered pending, settled by the worker)", "WithdrawalRequest")}}},
       {"/v1/transfers", {{"post", movement_operation("move value between two users", "TransferRequest")}}},
       {"/v1/transactions/{id}", {{"get", {{"summary", "one transaction with its ledger entries"},
                                           {"parameters", json::array({id})},

@@ -1,7 +1,5 @@
 #include "core/bulk/import.hpp"
 
-#include <openssl/evp.h>
-
 #include <cassert>
 #include <chrono>
 #include <limits>
@@ -9,6 +7,7 @@
 #include <optional>
 
 #include "core/domain/amount.hpp"
+#include "core/domain/sha256.hpp"
 #include "core/ledger/ledger.hpp"
 #include "core/domain/validate.hpp"
 
@@ -18,21 +17,6 @@ namespace {
 
 // The memo of an opening balance when the wallet record gives none.
 constexpr const char* kOpeningBalanceMemo = "opening balance";
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  const int ok = EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  assert(ok == 1 && length == 32);
-  (void)ok;
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
-  }
-  return hex;
-}
 
 Status first_error(std::initializer_list<Status> statuses) {
   for (const auto& s : statuses) {

@@ -1,6 +1,8 @@
 #include "core/config/config.hpp"
 
+#include <algorithm>
 #include <filesystem>
+#include <regex>
 #include <set>
 #include <toml++/toml.h>
 
@@ -17,6 +19,9 @@ const std::set<std::string> kKnownKeys = {
     "daemon.listen",      "daemon.threads",     "daemon.pool_size",
     "daemon.tokens",      "daemon.rate_limit_per_second", "daemon.body_bytes_max",
     "daemon.request_timeout", "daemon.worker_interval",
+    // walletd's event-driven server, its limits, TLS
+    "daemon.io_threads", "daemon.connections_max", "daemon.auth_failures_per_minute",
+    "daemon.tls_cert", "daemon.tls_key", "daemon.allow_plaintext",
 };
 
 // Longest toml++ error description kept in a message.
@@ -105,7 +110,71 @@ class FileReader {
     return Status::Ok();
   }
 
+  // `[daemon] tokens`: the deprecated array of plain tokens, or an array
+  // of tables {name, sha256, scopes} ([[daemon.tokens]]).
+  Status tokens(const char* key, std::vector<std::string>& plain, std::vector<DaemonToken>& named) {
+    auto node = root_.at_path(key);
+    if (!node) return Status::Ok();
+    const auto* array = node.as_array();
+    if (array == nullptr) return wrong_type(key, "an array of strings or of tables {name, sha256, scopes}");
+    if (array->empty() || !array->front().is_table()) return strings(key, plain);
+    std::vector<DaemonToken> tokens;
+    for (const auto& element : *array) {
+      const auto* table = element.as_table();
+      if (table == nullptr) return wrong_type(key, "an array of strings or of tables {name, sha256, scopes}");
+      auto token = token_of(*table, tokens.size() + 1);
+      if (!token.ok()) return token.status();
+      for (const auto& other : tokens) {
+        if (other.name == token->name || other.sha256 == token->sha256) {
+          return Status::Invalid(source_ + ": daemon.tokens: token \"" + token->name + "\" repeats the name or hash of \"" +
+                                 other.name + "\"");
+        }
+      }
+      tokens.push_back(std::move(*token));
+    }
+    named = std::move(tokens);
+    config_.sources[key] = source_;
+    return Status::Ok();
+  }
+
  private:
+  Result<DaemonToken> token_of(const toml::table& table, std::size_t position) {
+    const std::string where = source_ + ": daemon.tokens entry " + std::to_string(position);
+    for (const auto& [inner, unused] : table) {
+      const std::string name(inner.str());
+      if (name != "name" && name != "sha256" && name != "scopes") {
+        return Status::Invalid(where + ": unknown key \"" + name + "\" (name, sha256, scopes)");
+      }
+    }
+    DaemonToken token;
+    token.name = table["name"].value_or(std::string());
+    static const std::regex kName("[A-Za-z0-9._-]{1,64}");
+    if (!std::regex_match(token.name, kName)) {
+      return Status::Invalid(where + ": name must be 1 to 64 characters of A-Z a-z 0-9 . _ -");
+    }
+    token.sha256 = table["sha256"].value_or(std::string());
+    for (auto& c : token.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    static const std::regex kHex("[0-9a-f]{64}");
+    if (!std::regex_match(token.sha256, kHex)) {
+      return Status::Invalid(where + " (" + token.name +
+                             "): sha256 must be the 64 hex digits of the token's SHA-256 (walletd hash-token)");
+    }
+    const auto* scopes = table["scopes"].as_array();
+    if (scopes == nullptr || scopes->empty()) {
+      return Status::Invalid(where + " (" + token.name + "): scopes must be a non-empty array of read, move, operate");
+    }
+    for (const auto& element : *scopes) {
+      const auto scope = element.value<std::string>();
+      if (!scope || std::find(kTokenScopes.begin(), kTokenScopes.end(), *scope) == kTokenScopes.end()) {
+        return Status::Invalid(where + " (" + token.name + "): scopes must be among read, move, operate");
+      }
+      if (std::find(token.scopes.begin(), token.scopes.end(), *scope) == token.scopes.end()) {
+        token.scopes.push_back(*scope);
+      }
+    }
+    return token;
+  }
+
   Status known(const std::string& key) {
     if (kKnownKeys.count(key) == 0) return Status::Invalid(source_ + ": unknown key \"" + key + "\"");
     return Status::Ok();
@@ -194,11 +263,18 @@ Status apply_config_text(std::string_view text, const std::string& source, Confi
                    reader.text("daemon.listen", config.daemon.listen),
                    reader.integer("daemon.threads", config.daemon.threads, 1, 256),
                    reader.integer("daemon.pool_size", config.daemon.pool_size, 1, 256),
-                   reader.strings("daemon.tokens", config.daemon.tokens),
+                   reader.tokens("daemon.tokens", config.daemon.tokens, config.daemon.named_tokens),
                    reader.integer("daemon.rate_limit_per_second", config.daemon.rate_limit_per_second, 1, 1'000'000),
                    reader.integer("daemon.body_bytes_max", config.daemon.body_bytes_max, 1024, 16 << 20),
                    reader.duration("daemon.request_timeout", config.daemon.request_timeout),
-                   reader.duration("daemon.worker_interval", config.daemon.worker_interval)}) {
+                   reader.duration("daemon.worker_interval", config.daemon.worker_interval),
+                   reader.integer("daemon.io_threads", config.daemon.io_threads, 1, 64),
+                   reader.integer("daemon.connections_max", config.daemon.connections_max, 1, 1'000'000),
+                   reader.integer("daemon.auth_failures_per_minute", config.daemon.auth_failures_per_minute, 1,
+                                  1'000'000),
+                   reader.text("daemon.tls_cert", config.daemon.tls_cert),
+                   reader.text("daemon.tls_key", config.daemon.tls_key),
+                   reader.boolean("daemon.allow_plaintext", config.daemon.allow_plaintext)}) {
     if (!s.ok()) return s;
   }
   if (config.holds_timeout < Milliseconds{1000}) return Status::Invalid(source + ": holds.timeout must be at least 1s");
@@ -207,6 +283,9 @@ Status apply_config_text(std::string_view text, const std::string& source, Confi
   }
   if (config.daemon.worker_interval < Milliseconds{100}) {
     return Status::Invalid(source + ": daemon.worker_interval must be at least 100ms");
+  }
+  if (config.daemon.tls_cert.empty() != config.daemon.tls_key.empty()) {
+    return Status::Invalid(source + ": daemon.tls_cert and daemon.tls_key go together");
   }
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
   if (kLevels.count(config.log_level) == 0) {

@@ -23,15 +23,40 @@
 
 namespace wallet {
 
+// One [[daemon.tokens]] entry: a named bearer token, stored as the hex
+// SHA-256 of the token (lower case), with its scopes (read, move, operate).
+struct DaemonToken {
+  std::string name;
+  std::string sha256;
+  std::vector<std::string> scopes;
+};
+
+// The scopes a token may have, in the order walletd(8) lists them.
+inline const std::vector<std::string> kTokenScopes = {"read", "move", "operate"};
+
 struct DaemonConfig {
   std::string listen = "127.0.0.1:8080";
   int threads = 8;
   int pool_size = 8;
+  // Deprecated plain form `tokens = ["..."]`: full scope, named token1, token2...
   std::vector<std::string> tokens;
+  std::vector<DaemonToken> named_tokens;  // `[[daemon.tokens]]`
   int rate_limit_per_second = 200;
   int body_bytes_max = 65536;
   Milliseconds request_timeout{10'000};
   Milliseconds worker_interval{5'000};
+
+  // The event-driven HTTP server and its limits against slow or hostile
+  // clients (walletd(8) LIMITS).
+  int io_threads = 2;              // event-loop threads
+  int connections_max = 4096;      // open connections; one more is answered 503
+  int auth_failures_per_minute = 20;  // 401s per client address before its requests get 429
+  // TLS: PEM certificate chain and key, reloaded on SIGHUP; both or neither.
+  std::string tls_cert;
+  std::string tls_key;
+  // A listen address other than loopback needs TLS unless this is true
+  // (e.g. behind a TLS-terminating proxy on a private network).
+  bool allow_plaintext = false;
 };
 
 struct Config {

@@ -53,6 +53,10 @@ struct MovementInput {
   bool pending = false;
   std::optional<Milliseconds> timeout;  // pending only; default from config
   std::string actor;
+  // A withdrawal waiting for the settlement command: false leaves its first
+  // attempt to whoever drives pending settlements (walletd's worker), so
+  // the caller does not wait for the command.
+  bool settle_now = true;
 };
 
 // A validated movement, ready for the database.
@@ -115,6 +119,7 @@ struct TransactionDetail {
   std::optional<std::string> last_error;
   std::optional<int64_t> reverses_id;
   bool settle = false;  // a withdrawal waiting for the settlement command
+  std::string actor;    // who created the transaction
   std::vector<LedgerEntry> entries;
 };
 

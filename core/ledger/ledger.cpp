@@ -225,7 +225,10 @@ Result<Movement> Ledger::move(const MovementInput& input) {
     return Status::Temporary(movement.status().message() + " with the same key (--key " + request->idempotency_key + ")");
   }
   if (!movement.ok()) store_.audit_failure(input.actor, request->kind, request->arguments_json, movement.status());
-  if (!movement.ok() || !request->settle || movement->status != "pending" || movement->replayed) return movement;
+  if (!movement.ok() || !request->settle || movement->status != "pending" || movement->replayed ||
+      !input.settle_now) {
+    return movement;
+  }
   // The first settlement attempt, right away. If it does not decide, the
   // withdrawal stays pending and retry (or walletd's worker) goes on.
   auto driven = store_.drive_pending(movement->transaction_id, &settlement_, input.actor);

@@ -82,13 +82,14 @@ std::optional<TransactionDetail> read_detail(Query& query, int64_t id) {
   if (rows.empty()) return std::nullopt;
   const pqxx::row& row = rows[0];
   TransactionDetail d;
-  d.movement = movement_of(row, 22);  // the movement, then the transaction's own columns
+  d.movement = movement_of(row, 23);  // the movement, then the transaction's own columns
   d.updated_at = row[16].as<std::string>();
   d.attempts = row[17].as<int>();
   d.next_attempt_at = optional_text(row[18]);
   d.last_error = optional_text(row[19]);
   d.reverses_id = optional_int(row[20]);
   d.settle = row[21].as<bool>();
+  d.actor = row[22].as<std::string>();
   for (const auto& e : query.exec("entries", id)) d.entries.push_back(entry_of(e));
   return d;
 }

@@ -35,7 +35,7 @@ const Statement kStatements[] = {
      "WITH m AS (SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_movement_of($1, false) "
      "WHERE transaction_id IS NOT NULL) "
      "SELECT m.*, wallet_rfc3339(t.updated_at), t.attempts, wallet_rfc3339(t.next_attempt_at), "
-     "t.last_error, t.reverses_id, t.settle FROM m JOIN transactions t ON t.id = m.transaction_id"},
+     "t.last_error, t.reverses_id, t.settle, t.actor FROM m JOIN transactions t ON t.id = m.transaction_id"},
     {"post", "SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_post($1, $2, $3, $4::jsonb)"},
     {"void", "SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_void($1, $2, $3, $4::jsonb)"},
     {"reverse", "SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_reverse($1, $2, $3, $4::jsonb)"},

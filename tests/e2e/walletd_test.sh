@@ -54,8 +54,8 @@ main_pid=$pid
 
 # Authentication: /health needs no token, everything else does.
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/health"); expect_eq "health without token" "$code" 200
-# Keep-alive: one connection serves many requests (cpp-httplib's default
-# closed it after 5, which cost a reconnect every 5 requests under load).
+# Keep-alive: one connection serves many requests (walletd's first HTTP
+# library closed it after 5, which cost a reconnect every 5 requests).
 connects=$(curl -s -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
   -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' $(printf "$url/health %.0s" $(seq 10)) |
   awk '{ n += $1 } END { print n }')
@@ -105,7 +105,7 @@ body="{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"0.01\",\"memo\":\"$(rep m 
 http 201 POST /v1/deposits "$body$(rep ' ' $((4096 - ${#body} - 1)))}" -H "Idempotency-Key: body-at-$A"
 http 413 POST /v1/deposits "$body$(rep ' ' $((4097 - ${#body} - 1)))}" -H "Idempotency-Key: body-past-$A"
 expect_eq "413 code" "$(jq -r .error.code <<<"$out")" too_large
-# cpp-httplib would read a chunked body whole, past the bound: refused unread.
+# A chunked body has no length to check against the bound: refused unread.
 http 400 POST /v1/deposits "$body$(rep ' ' $((4097 - ${#body} - 1)))}" -H "Idempotency-Key: body-chunked-$A" \
   -H "Transfer-Encoding: chunked"
 expect_contains "chunked body refused" "$(jq -r .error.message <<<"$out")" "needs Content-Length"

@@ -198,3 +198,54 @@ TEST_CASE("read_database and prepared_statements: flag > environment > file > de
   CHECK(wrong_type.code() == Code::invalid);
   CHECK(wrong_type.message().find("prepared_statements must be true or false") != std::string::npos);
 }
+
+TEST_CASE("[[daemon.tokens]]: named, hashed, scoped tokens and the daemon's server keys") {
+  const std::string hash(64, 'a');
+  Config config;
+  Status s = apply_config_text(R"([daemon]
+io_threads = 3
+connections_max = 100
+auth_failures_per_minute = 7
+tls_cert = "/etc/cert.pem"
+tls_key = "/etc/key.pem"
+allow_plaintext = true
+[[daemon.tokens]]
+name = "payments-api"
+sha256 = ")" + std::string(64, 'A') + R"("
+scopes = ["read", "move", "read"]
+[[daemon.tokens]]
+name = "ops"
+sha256 = ")" + std::string(64, 'b') + R"("
+scopes = ["operate"]
+)", "tokens.toml", config);
+  REQUIRE(s.ok());
+  REQUIRE(config.daemon.named_tokens.size() == 2);
+  CHECK(config.daemon.named_tokens[0].name == "payments-api");
+  CHECK(config.daemon.named_tokens[0].sha256 == hash);  // normalized to lower case
+  CHECK(config.daemon.named_tokens[0].scopes == std::vector<std::string>{"read", "move"});
+  CHECK(config.daemon.tokens.empty());
+  CHECK(config.daemon.io_threads == 3);
+  CHECK(config.daemon.connections_max == 100);
+  CHECK(config.daemon.auth_failures_per_minute == 7);
+  CHECK(config.daemon.allow_plaintext);
+  CHECK(config.daemon.tls_key == "/etc/key.pem");
+
+  const auto refused = [](const std::string& text, const std::string& why) {
+    Config c;
+    Status st = apply_config_text(text, "bad.toml", c);
+    CHECK_MESSAGE(!st.ok(), text);
+    CHECK_MESSAGE(st.message().find(why) != std::string::npos, st.message());
+  };
+  const std::string ok_hash = "sha256 = \"" + std::string(64, 'c') + "\"\n";
+  refused("[[daemon.tokens]]\nname = \"a\"\n" + ok_hash + "scopes = [\"admin\"]\n", "among read, move, operate");
+  refused("[[daemon.tokens]]\nname = \"a\"\n" + ok_hash + "scopes = []\n", "non-empty array");
+  refused("[[daemon.tokens]]\nname = \"a\"\nsha256 = \"abc\"\nscopes = [\"read\"]\n", "64 hex digits");
+  refused("[[daemon.tokens]]\nname = \"a b\"\n" + ok_hash + "scopes = [\"read\"]\n", "name must be");
+  refused("[[daemon.tokens]]\nname = \"a\"\n" + ok_hash + "scopes = [\"read\"]\ntoken = \"x\"\n", "unknown key \"token\"");
+  refused("[[daemon.tokens]]\nname = \"a\"\n" + ok_hash + "scopes = [\"read\"]\n[[daemon.tokens]]\nname = \"a\"\nsha256 = \"" +
+              std::string(64, 'd') + "\"\nscopes = [\"read\"]\n",
+          "repeats the name or hash");
+  refused("[daemon]\ntls_cert = \"/c.pem\"\n", "go together");
+  refused("[daemon]\nconnections_max = 0\n", "connections_max must be");
+  refused("[daemon]\ntokens = [1]\n", "daemon.tokens must be");
+}
