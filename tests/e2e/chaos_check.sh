@@ -78,7 +78,7 @@ violation() {
 check_db() {
   local db=$1 rc=0
   violations=0
-  violation "$db" "acknowledged movement, hold, reversal or import line lost or changed (missing, other status or other transaction id)" \
+  violation "$db" "acknowledged movement lost or changed (a movement, hold, reversal or import line: missing, other status or other transaction id)" \
     "SELECT f.key, f.op, f.result, f.txid, t.id, t.status FROM chaos.final f LEFT JOIN chaos.tx t ON t.key = f.key
      WHERE f.result IN ('posted', 'refused', 'pending', 'voided')
        AND (t.id IS NULL OR t.id <> f.txid
