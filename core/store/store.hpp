@@ -129,7 +129,7 @@ class Store {
                                     const std::function<void(int64_t, int64_t)>& progress);
 
   // Bulk import (store_import.cpp; the rules are wallet_import_batch's in
-  // sql/migrations/0003_import.sql). Applies `lines` in one database
+  // sql/functions/50_import.sql). Applies `lines` in one database
   // transaction and returns one result per line, in order. Retried like a
   // movement: a retry after an unknown outcome replays what had committed
   // (those lines then report replayed). `source` names the input in the
@@ -139,7 +139,7 @@ class Store {
                                                      const std::string& source);
   // Starts a dry run: every import_batch until dry_run_end() runs in one
   // REPEATABLE READ transaction in wallet_import_batch's dry mode (see
-  // sql/migrations/0007_import_dry_run.sql): it answers as the real run
+  // sql/functions/50_import.sql): it answers as the real run
   // would, later batches seeing what earlier ones would have done, but it
   // locks no row and writes nothing (the transaction turns read-only), so
   // movements on the same wallets never wait for it; dry_run_end() rolls
