@@ -22,6 +22,9 @@ const std::set<std::string> kKnownKeys = {
 
 // Longest toml++ error description kept in a message.
 constexpr std::size_t kTomlErrorShownMax = 200;
+// Longest variable name of [settlement] env: real names are short; a longer
+// one is a mistake (or garbage) rather than something a command reads.
+constexpr std::size_t kEnvironmentNameBytesMax = 128;
 // Longest part of a refused environment value quoted back.
 constexpr std::size_t kEnvironmentValueShownMax = 40;
 
@@ -136,7 +139,7 @@ class FileReader {
     return Status::Ok();
   }
   Status check_variable_name(const char* key, const std::string& name) {
-    bool good = !name.empty() && name.size() <= 128 && !(name[0] >= '0' && name[0] <= '9');
+    bool good = !name.empty() && name.size() <= kEnvironmentNameBytesMax && !(name[0] >= '0' && name[0] <= '9');
     for (char c : name) good = good && (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_');
     if (!good) {
       return Status::Invalid(source_ + ": " + key + ": \"" + excerpt(name, kEnvironmentValueShownMax) +
