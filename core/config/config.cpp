@@ -1,6 +1,7 @@
 #include "core/config/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <regex>
 #include <set>
@@ -15,7 +16,7 @@ namespace {
 // Keys the file may contain, "table.key". Anything else is a typo.
 const std::set<std::string> kKnownKeys = {
     "database",          "read_database",      "prepared_statements", "log.level",          "holds.timeout",
-    "settlement.command", "settlement.timeout", "reconcile.stuck_after",
+    "settlement.command", "settlement.timeout", "settlement.env",     "reconcile.stuck_after",
     "daemon.listen",      "daemon.threads",     "daemon.pool_size",
     "daemon.tokens",      "daemon.rate_limit_per_second", "daemon.body_bytes_max",
     "daemon.request_timeout", "daemon.worker_interval",
@@ -26,6 +27,9 @@ const std::set<std::string> kKnownKeys = {
 
 // Longest toml++ error description kept in a message.
 constexpr std::size_t kTomlErrorShownMax = 200;
+// Longest variable name of [settlement] env: real names are short; a longer
+// one is a mistake (or garbage) rather than something a command reads.
+constexpr std::size_t kEnvironmentNameBytesMax = 128;
 // Longest part of a refused environment value quoted back.
 constexpr std::size_t kEnvironmentValueShownMax = 40;
 
@@ -90,6 +94,30 @@ class FileReader {
       return wrong_type(key, "an integer from " + std::to_string(low) + " to " + std::to_string(high));
     }
     out = static_cast<int>(*value);
+    config_.sources[key] = source_;
+    return Status::Ok();
+  }
+
+  // A table of environment variables: NAME = "value" (see Config::settlement_env).
+  Status environment(const char* key, std::map<std::string, std::string>& out) {
+    auto node = root_.at_path(key);
+    if (!node) return Status::Ok();
+    const auto* table = node.as_table();
+    if (table == nullptr) return wrong_type(key, "a table of NAME = \"value\" strings");
+    if (table->size() > kSettlementEnvEntriesMax) {
+      return wrong_type(key, "a table of at most " + std::to_string(kSettlementEnvEntriesMax) + " entries");
+    }
+    std::map<std::string, std::string> values;
+    for (const auto& [name_key, element] : *table) {
+      const std::string name(name_key.str());
+      if (Status s = check_variable_name(key, name); !s.ok()) return s;
+      auto value = element.value<std::string>();
+      if (!value || value->find('\0') != std::string::npos) {
+        return wrong_type((std::string(key) + "." + name).c_str(), "a string without NUL characters");
+      }
+      values[name] = *value;
+    }
+    out = std::move(values);
     config_.sources[key] = source_;
     return Status::Ok();
   }
@@ -179,6 +207,20 @@ class FileReader {
     if (kKnownKeys.count(key) == 0) return Status::Invalid(source_ + ": unknown key \"" + key + "\"");
     return Status::Ok();
   }
+  Status check_variable_name(const char* key, const std::string& name) {
+    bool good = !name.empty() && name.size() <= kEnvironmentNameBytesMax && !(name[0] >= '0' && name[0] <= '9');
+    for (char c : name) good = good && (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_');
+    if (!good) {
+      return Status::Invalid(source_ + ": " + key + ": \"" + excerpt(name, kEnvironmentValueShownMax) +
+                             "\" is not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    }
+    if (name.rfind("PG", 0) == 0 || name.rfind("WALLETCTL_", 0) == 0) {
+      return Status::Invalid(source_ + ": " + key + ": " + name +
+                             " is refused: PG* and WALLETCTL_* variables carry the ledger's own database "
+                             "settings and secrets, which the settlement command must not get");
+    }
+    return Status::Ok();
+  }
   Status wrong_type(const char* key, const std::string& expected) {
     return Status::Invalid(source_ + ": " + key + " must be " + expected);
   }
@@ -259,6 +301,7 @@ Status apply_config_text(std::string_view text, const std::string& source, Confi
                    reader.duration("holds.timeout", config.holds_timeout),
                    reader.text("settlement.command", config.settlement_command),
                    reader.duration("settlement.timeout", config.settlement_timeout),
+                   reader.environment("settlement.env", config.settlement_env),
                    reader.duration("reconcile.stuck_after", config.reconcile_stuck_after),
                    reader.text("daemon.listen", config.daemon.listen),
                    reader.integer("daemon.threads", config.daemon.threads, 1, 256),
@@ -328,7 +371,7 @@ Result<Config> load_config(const ConfigFlags& flags, const EnvironmentLookup& en
   (void)explicit_file;
   if (Status s = apply_overrides(flags, environment, config); !s.ok()) return s;
   for (const char* key : {"database", "read_database", "prepared_statements", "log.level", "holds.timeout", "settlement.command",
-                          "settlement.timeout", "reconcile.stuck_after"}) {
+                          "settlement.timeout", "settlement.env", "reconcile.stuck_after"}) {
     config.sources.emplace(key, "default");
   }
   return config;

@@ -59,6 +59,10 @@ struct DaemonConfig {
   bool allow_plaintext = false;
 };
 
+// Entries of [settlement] env: a command needs a handful, not a copy of an
+// environment; bounds the configuration a typo could blow up.
+inline constexpr std::size_t kSettlementEnvEntriesMax = 64;
+
 struct Config {
   std::string database;  // libpq conninfo or URI; empty: libpq's PG* defaults
   // Where history and reconcile read (e.g. a hot standby); empty: `database`.
@@ -69,6 +73,11 @@ struct Config {
   Milliseconds holds_timeout{24LL * 3600 * 1000};
   std::string settlement_command;  // empty: withdrawals post at once
   Milliseconds settlement_timeout{30'000};
+  // Variables given to the settlement command beside the inherited
+  // allowlist (settlement.hpp). Names are [A-Za-z_][A-Za-z0-9_]*, at most
+  // kSettlementEnvEntriesMax; PG* and WALLETCTL_* are refused: those are
+  // the ledger's own connection settings and secrets.
+  std::map<std::string, std::string> settlement_env;
   Milliseconds reconcile_stuck_after{15LL * 60 * 1000};
   DaemonConfig daemon;
 

@@ -220,7 +220,7 @@ struct ReconcileReport {
 };
 
 // One validated line of `walletctl import`, ready for the database (see
-// wallet_import_batch in sql/migrations/0003_import.sql).
+// wallet_import_batch in sql/functions/50_import.sql).
 struct ImportLine {
   int64_t line = 0;               // line number in the file, for messages and the audit log
   bool creates_wallet = false;    // a `wallet` record: create to_user's wallet first

@@ -1,5 +1,6 @@
 #include "core/ledger/ledger.hpp"
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -114,7 +115,8 @@ SettlementOutcome Ledger::settle_with_command(const TransactionDetail& detail) c
   input.erase("key_generated");
   input["user"] = detail.movement.from_user;
   input["attempts"] = detail.attempts;
-  auto run = run_command(config_.settlement_command, input.dump(), config_.settlement_timeout);
+  auto run = run_command(config_.settlement_command, input.dump(), config_.settlement_timeout,
+                         settlement_environment(config_.settlement_env, [](const char* name) { return std::getenv(name); }));
   if (!run.ok()) return {SettlementDecision::retry, run.status().message()};
   SettlementOutcome outcome = classify(*run);
   spdlog::info("settlement of transaction {}: {} ({})", detail.movement.transaction_id,

@@ -26,19 +26,37 @@ void close_quietly(int& fd) {
   fd = -1;
 }
 
-// Child side of fork(): wire the pipes and exec the shell. Never returns.
-[[noreturn]] void exec_child(const std::string& command, int input_read, int output_write) {
+// Child side of fork(): wire the pipes and exec the shell with `envp`
+// (built before fork: nothing here allocates). Never returns.
+[[noreturn]] void exec_child(const std::string& command, char* const* envp, int input_read, int output_write) {
   ::setpgid(0, 0);
   ::dup2(input_read, STDIN_FILENO);
   ::dup2(output_write, STDOUT_FILENO);
   ::dup2(output_write, STDERR_FILENO);
-  ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+  const char* const argv[] = {"sh", "-c", command.c_str(), nullptr};
+  ::execve("/bin/sh", const_cast<char* const*>(argv), envp);
   ::_exit(127);
 }
 
 }  // namespace
 
-Result<CommandRun> run_command(const std::string& command, const std::string& input, Milliseconds timeout) {
+std::vector<std::string> settlement_environment(const std::map<std::string, std::string>& configured,
+                                                const std::function<const char*(const char*)>& lookup) {
+  std::vector<std::string> environment;
+  for (const char* name : kSettlementInheritedVariables) {
+    const char* value = lookup(name);
+    if (value != nullptr && configured.count(name) == 0) environment.push_back(std::string(name) + "=" + value);
+  }
+  for (const auto& [name, value] : configured) environment.push_back(name + "=" + value);
+  return environment;
+}
+
+Result<CommandRun> run_command(const std::string& command, const std::string& input, Milliseconds timeout,
+                               const std::vector<std::string>& environment) {
+  std::vector<char*> envp;
+  envp.reserve(environment.size() + 1);
+  for (const std::string& entry : environment) envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
   int input_pipe[2];
   int output_pipe[2];
   if (::pipe2(input_pipe, O_CLOEXEC) != 0) return Status::Internal(std::string("pipe: ") + std::strerror(errno));
@@ -49,7 +67,7 @@ Result<CommandRun> run_command(const std::string& command, const std::string& in
   }
   const pid_t pid = ::fork();
   if (pid < 0) return Status::Internal(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) exec_child(command, input_pipe[0], output_pipe[1]);
+  if (pid == 0) exec_child(command, envp.data(), input_pipe[0], output_pipe[1]);
   ::setpgid(pid, pid);  // also in the parent, so kill(-pid) works whoever runs first
   ::close(input_pipe[0]);
   ::close(output_pipe[1]);

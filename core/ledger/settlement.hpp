@@ -4,10 +4,19 @@
 // by exit status: 0 confirmed (post), 75 EX_TEMPFAIL / a timeout / a crash
 // (try again later), anything else rejected (void with the reason). Its
 // stdout and stderr are captured, bounded, for last_error and the log.
+//
+// The command does not inherit the environment of walletctl or walletd,
+// which holds the ledger's own secrets (PGPASSWORD, WALLETCTL_DATABASE):
+// it gets the variables of kSettlementInheritedVariables that are set, then
+// the configured `[settlement] env` entries (see settlement_environment).
 #pragma once
 
+#include <array>
+#include <functional>
+#include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "core/domain/duration.hpp"
 #include "core/domain/status.hpp"
@@ -21,6 +30,18 @@ inline constexpr std::size_t kCommandOutputMax = 2000;
 inline constexpr Milliseconds kSettlementBackoffFirst{1000};
 inline constexpr Milliseconds kSettlementBackoffMax{5 * 60 * 1000};
 
+// What a shell and an ordinary program need to find commands and to format
+// text and dates. Nothing else of the parent's environment is passed on.
+inline constexpr std::array<const char*, 5> kSettlementInheritedVariables = {"PATH", "HOME", "LANG", "LC_ALL",
+                                                                             "TZ"};
+
+// The environment of a settlement command, as "NAME=VALUE" strings: each
+// variable of kSettlementInheritedVariables that `lookup` finds set, then
+// every `configured` entry (a configured name replaces an inherited one).
+// `lookup` reads the parent's environment (injectable for tests).
+std::vector<std::string> settlement_environment(const std::map<std::string, std::string>& configured,
+                                                const std::function<const char*(const char*)>& lookup);
+
 struct CommandRun {
   int exit_status = -1;    // when it exited
   int signal = 0;          // when a signal ended it
@@ -28,10 +49,12 @@ struct CommandRun {
   std::string output;      // stdout and stderr, at most kCommandOutputMax bytes
 };
 
-// Runs `command` with /bin/sh -c in its own process group, writes `input`
-// to its stdin, and waits at most `timeout`; then kills the whole group.
-// Internal error only when the command cannot be started at all.
-Result<CommandRun> run_command(const std::string& command, const std::string& input, Milliseconds timeout);
+// Runs `command` with /bin/sh -c in its own process group and exactly the
+// variables of `environment` ("NAME=VALUE"), writes `input` to its stdin,
+// and waits at most `timeout`; then kills the whole group. Internal error
+// only when the command cannot be started at all.
+Result<CommandRun> run_command(const std::string& command, const std::string& input, Milliseconds timeout,
+                               const std::vector<std::string>& environment);
 
 enum class SettlementDecision { confirmed, retry, rejected };
 

@@ -14,8 +14,8 @@
 #include "core/store/conninfo.hpp"
 #include "core/store/errors.hpp"
 #include "core/store/migrations.hpp"
-#include "core/store/statements.hpp"
 #include "core/store/query.hpp"
+#include "core/store/statements.hpp"
 
 namespace wallet {
 
@@ -46,7 +46,8 @@ Store::~Store() = default;
 struct Store::Connection {
   explicit Connection(const std::string& conninfo) : connection(conninfo) {}
   pqxx::connection connection;
-  std::unique_ptr<pqxx::work> dry_run;  // declared after connection: destroyed first
+  // Declared after connection: destroyed first.
+  std::unique_ptr<pqxx::transaction<pqxx::isolation_level::repeatable_read>> dry_run;
 };
 
 pqxx::connection_base& Store::connection() {
@@ -81,7 +82,9 @@ bool Store::in_dry_run() const { return connection_ && connection_->dry_run; }
 Status Store::dry_run_begin() {
   assert(!in_dry_run());
   return run("import --dry-run", [&](pqxx::connection_base& c) {
-    connection_->dry_run = std::make_unique<pqxx::work>(c, "dry_run");
+    auto tx = std::make_unique<pqxx::transaction<pqxx::isolation_level::repeatable_read>>(c, "dry_run");
+    Query(*tx, options_).exec("import_dry_run_begin");
+    connection_->dry_run = std::move(tx);
   });
 }
 

@@ -131,7 +131,7 @@ class Store {
   Result<std::vector<RetryAction>> due_pending(bool settle_enabled, int limit);
 
   // Bulk import (store_import.cpp; the rules are wallet_import_batch's in
-  // sql/migrations/0003_import.sql). Applies `lines` in one database
+  // sql/functions/50_import.sql). Applies `lines` in one database
   // transaction and returns one result per line, in order. Retried like a
   // movement: a retry after an unknown outcome replays what had committed
   // (those lines then report replayed). `source` names the input in the
@@ -140,10 +140,13 @@ class Store {
   Result<std::vector<ImportLineResult>> import_batch(const std::vector<ImportLine>& lines, const std::string& actor,
                                                      const std::string& source);
   // Starts a dry run: every import_batch until dry_run_end() runs in one
-  // database transaction, so later batches see what earlier ones would have
-  // done, and dry_run_end() rolls it all back. It holds the locks of the
-  // wallets it touched until then. Other operations must not be called in
-  // between (they would need the connection the dry run holds).
+  // REPEATABLE READ transaction in wallet_import_batch's dry mode (see
+  // sql/functions/50_import.sql): it answers as the real run
+  // would, later batches seeing what earlier ones would have done, but it
+  // locks no row and writes nothing (the transaction turns read-only), so
+  // movements on the same wallets never wait for it; dry_run_end() rolls
+  // it back. Other operations must not be called in between (they would
+  // need the connection the dry run holds).
   Status dry_run_begin();
   void dry_run_end();
 

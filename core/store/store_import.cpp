@@ -1,5 +1,5 @@
 // Bulk import: the database side (see Store::import_batch in store.hpp and
-// wallet_import_batch in sql/migrations/0003_import.sql).
+// wallet_import_batch in sql/functions/50_import.sql).
 #include <cassert>
 #include <pqxx/pqxx>
 

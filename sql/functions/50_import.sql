@@ -23,6 +23,23 @@
 -- The audit log gets one row per batch (action 'import': source, line range
 -- and counts) rather than one per line; each transaction row carries the
 -- actor, and failed ones their reason.
+--
+-- Dry mode (walletctl import --dry-run), chosen by the session setting
+-- wallet.import_dry_run = 'on' (Store sets it, with set_config(..., true),
+-- in the dry run's REPEATABLE READ transaction): the same rules run over the
+-- same arrays and give the real run's answers, against the snapshot at the
+-- start of the dry run and the file's own earlier lines, but
+--   * wallets are read without locks, overlaid by what earlier batches of
+--     the dry run would have done: the state of the wallets it changed or
+--     created (created ones get negative ids) and the keys it recorded live
+--     in two temporary tables dropped with the transaction
+--     (wallet_import_dry_run_prepare), so no movement ever waits for it;
+--   * nothing else is written, and once the temporary tables exist the
+--     transaction is read-only, so PostgreSQL itself refuses any other
+--     write (not even nextval: new lines report no transaction id).
+-- Anyone may set wallet.import_dry_run: it only makes a batch write less.
+-- The dry run holds a snapshot (and ACCESS SHARE locks, which only DDL
+-- waits for) until it ends.
 
 -- Creates the wallets of 'wallet' lines that do not exist yet, once per
 -- (user, asset), and audits each creation. Returns, per line, whether that
@@ -50,6 +67,117 @@ RETURNS boolean[] LANGUAGE sql AS $$
     FROM generate_series(1, cardinality(p_lines)) AS x(i) LEFT JOIN made_at m ON m.i = x.i
 $$;
 
+-- The dry run's state: wallets as it has left them and the keys it has
+-- recorded, in temporary tables that vanish with its transaction. Then the
+-- transaction turns read-only (allowed at any point; the way back is not).
+CREATE OR REPLACE FUNCTION wallet_import_dry_run_prepare() RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF to_regclass('pg_temp.wallet_import_dry_wallets') IS NULL THEN
+        CREATE TEMPORARY TABLE wallet_import_dry_wallets (LIKE wallets INCLUDING DEFAULTS, PRIMARY KEY (id))
+            ON COMMIT DROP;
+        CREATE INDEX ON wallet_import_dry_wallets (user_id, asset);
+        CREATE TEMPORARY TABLE wallet_import_dry_keys (
+            idempotency_key text PRIMARY KEY,
+            fingerprint     text NOT NULL,
+            status          text NOT NULL,
+            message         text) ON COMMIT DROP;
+    END IF;
+    PERFORM set_config('transaction_read_only', 'on', true);
+END $$;
+
+-- The user wallets (shard 0) of the given (user, asset) pairs, '@' users
+-- left out: for a batch, locked in id order; for a dry run, unlocked and
+-- as the dry run's state shows them.
+CREATE OR REPLACE FUNCTION wallet_import_user_wallets(p_users text[], p_assets text[], p_dry boolean)
+RETURNS SETOF wallets LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT p_dry THEN
+        RETURN QUERY SELECT * FROM wallets
+                      WHERE shard = 0 AND (user_id, asset) IN (
+                            SELECT u, a FROM unnest(p_users, p_assets) AS x(u, a) WHERE left(u, 1) <> '@')
+                      ORDER BY id FOR UPDATE;
+        RETURN;
+    END IF;
+    RETURN QUERY
+        WITH wanted AS (SELECT DISTINCT u, a FROM unnest(p_users, p_assets) AS x(u, a) WHERE left(u, 1) <> '@')
+        SELECT d.* FROM wallet_import_dry_wallets d JOIN wanted ON d.user_id = wanted.u AND d.asset = wanted.a
+        UNION ALL
+        SELECT w.* FROM wallets w JOIN wanted ON w.user_id = wanted.u AND w.asset = wanted.a AND w.shard = 0
+         WHERE NOT EXISTS (SELECT 1 FROM wallet_import_dry_wallets d WHERE d.id = w.id);
+END $$;
+
+-- One shard of a system account: for a batch, locked (wallet_lock_system);
+-- for a dry run, the one it already moved, else the first, unlocked.
+CREATE OR REPLACE FUNCTION wallet_import_system_shard(p_user text, p_asset text, p_dry boolean) RETURNS wallets
+LANGUAGE plpgsql AS $$
+DECLARE
+    w wallets;
+BEGIN
+    IF NOT p_dry THEN
+        RETURN wallet_lock_system(p_user, p_asset);
+    END IF;
+    SELECT d.* INTO w FROM wallet_import_dry_wallets d
+     WHERE d.user_id = p_user AND d.asset = p_asset ORDER BY d.id LIMIT 1;
+    IF NOT FOUND THEN
+        SELECT * INTO w FROM wallets WHERE user_id = p_user AND asset = p_asset ORDER BY shard LIMIT 1;
+    END IF;
+    IF w.id IS NULL THEN
+        RAISE EXCEPTION 'system account %/% not found', p_user, p_asset USING ERRCODE = 'WL404';
+    END IF;
+    RETURN w;
+END $$;
+
+-- A dry run's wallet_import_create_wallets: the wallets of 'wallet' lines
+-- that neither exist nor were created earlier in the dry run, once per
+-- (user, asset), into its state. Returns, per line, whether that line
+-- created its wallet.
+CREATE OR REPLACE FUNCTION wallet_import_dry_create_wallets(p_wallet_lines boolean[], p_users text[], p_assets text[])
+RETURNS boolean[] LANGUAGE plpgsql AS $$
+DECLARE
+    v_lowest bigint := (SELECT coalesce(min(id), 0) FROM wallet_import_dry_wallets WHERE id < 0);
+    v_made   boolean[];
+BEGIN
+    WITH wanted AS (
+        SELECT DISTINCT ON (x.u, x.a) x.u, x.a, x.i
+          FROM unnest(p_wallet_lines, p_users, p_assets) WITH ORDINALITY AS x(w, u, a, i)
+         WHERE x.w AND EXISTS (SELECT 1 FROM assets WHERE code = x.a)
+           AND NOT EXISTS (SELECT 1 FROM wallets w WHERE w.user_id = x.u AND w.asset = x.a)
+           AND NOT EXISTS (SELECT 1 FROM wallet_import_dry_wallets d WHERE d.user_id = x.u AND d.asset = x.a)
+         ORDER BY x.u, x.a, x.i),
+    made AS (
+        INSERT INTO wallet_import_dry_wallets(id, user_id, asset, shard, is_system, balance, reserved, version,
+                                              last_hash, created_at)
+            SELECT v_lowest - row_number() OVER (ORDER BY u, a), u, a, 0, left(u, 1) = '@', 0, 0, 0, '\x'::bytea, now()
+              FROM wanted)
+    SELECT array_agg(wanted.i IS NOT NULL ORDER BY x.i) INTO v_made
+      FROM generate_series(1, cardinality(p_wallet_lines)) AS x(i) LEFT JOIN wanted ON wanted.i = x.i;
+    RETURN v_made;
+END $$;
+
+-- What a dry batch would have written, into the dry run's state: the keys
+-- it recorded (posted or failed, with the message) and the balances and
+-- versions of the wallets it moved.
+CREATE OR REPLACE FUNCTION wallet_import_dry_record(p_keys text[], p_fingerprints text[], p_status text[], p_messages text[],
+                                         p_ids bigint[], p_balances bigint[], p_versions bigint[], p_starts bigint[])
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO wallet_import_dry_keys(idempotency_key, fingerprint, status, message)
+        SELECT x.k, x.fp, x.status, x.message
+          FROM unnest(p_keys, p_fingerprints, p_status, p_messages) AS x(k, fp, status, message)
+         WHERE x.status IS NOT NULL;
+    UPDATE wallet_import_dry_wallets d SET balance = s.balance, version = s.version
+      FROM unnest(p_ids, p_balances, p_versions, p_starts) AS s(id, balance, version, start)
+     WHERE d.id = s.id AND s.version <> s.start;
+    INSERT INTO wallet_import_dry_wallets(id, user_id, asset, shard, is_system, balance, reserved, version,
+                                          last_hash, created_at)
+        SELECT w.id, w.user_id, w.asset, w.shard, w.is_system, s.balance, w.reserved, s.version, w.last_hash,
+               w.created_at
+          FROM unnest(p_ids, p_balances, p_versions, p_starts) AS s(id, balance, version, start)
+          JOIN wallets w ON w.id = s.id
+         WHERE s.version <> s.start AND NOT EXISTS (SELECT 1 FROM wallet_import_dry_wallets d WHERE d.id = s.id);
+END $$;
+
 -- Applies one batch. Arrays are parallel, one element per line (ordinal
 -- 1..n). A 'wallet' line (p_wallet_lines) first creates the user's wallet
 -- (p_credits) if it is missing; with an amount it is then an opening-balance
@@ -71,6 +199,7 @@ RETURNS TABLE (ordinal integer, outcome text, transaction_id bigint, message tex
 LANGUAGE plpgsql AS $$
 DECLARE
     n           integer := coalesce(cardinality(p_lines), 0);
+    v_dry       boolean := coalesce(current_setting('wallet.import_dry_run', true), '') = 'on';
     v_sequence  regclass := pg_get_serial_sequence('transactions', 'id');
     -- Per line.
     l_made_here boolean[];   -- a wallet line that created its wallet
@@ -81,6 +210,7 @@ DECLARE
     l_old_id    bigint[];    -- the transaction recorded under the key before
     l_old_fp    text[];      -- ... its fingerprint
     l_old_state text[];      -- ... and its status
+    l_old_error text[];      -- dry run: the message of a key recorded by an earlier batch of the run
     l_claimer   integer[];   -- for a first ordinal: the line that recorded its key
     o_outcome   text[];
     o_id        bigint[];
@@ -111,25 +241,30 @@ DECLARE
 BEGIN
     IF n = 0 THEN RETURN; END IF;
 
+    -- 0. A dry run keeps what it would have done in its temporary tables,
+    --    and from here on may write nothing else.
+    IF v_dry THEN
+        PERFORM wallet_import_dry_run_prepare();
+    END IF;
+
     -- 1. Wallets of 'wallet' lines.
-    IF true = ANY(p_wallet_lines) THEN
+    IF v_dry THEN
+        l_made_here := wallet_import_dry_create_wallets(p_wallet_lines, p_credits, p_assets);
+    ELSIF true = ANY(p_wallet_lines) THEN
         l_made_here := wallet_import_create_wallets(p_wallet_lines, p_credits, p_assets, p_lines, p_actor, p_source);
     ELSE
         l_made_here := array_fill(false, ARRAY[n]);
     END IF;
 
-    -- 2. The user wallets of the batch, locked in id order. One created by
-    --    this batch may be used from the line that created it on.
+    -- 2. The user wallets of the batch, locked in id order (a dry run:
+    --    read as its own state shows them, unlocked). One created by this
+    --    batch may be used from the line that created it on.
     SELECT array_agg(w.id ORDER BY w.id), array_agg(w.user_id ORDER BY w.id),
            array_agg(w.asset ORDER BY w.id), array_agg(coalesce(nw.i, 0) ORDER BY w.id),
            array_agg(w.balance ORDER BY w.id), array_agg(w.reserved ORDER BY w.id),
            array_agg(w.version ORDER BY w.id), array_agg(w.last_hash ORDER BY w.id)
       INTO s_id, s_user, s_asset, s_from, s_balance, s_reserved, s_version, s_hash
-      FROM (SELECT * FROM wallets
-             WHERE shard = 0 AND (user_id, asset) IN (
-                   SELECT u, a FROM unnest(p_debits, p_assets) AS x(u, a) WHERE left(u, 1) <> '@'
-                   UNION SELECT u, a FROM unnest(p_credits, p_assets) AS x(u, a) WHERE left(u, 1) <> '@')
-             ORDER BY id FOR UPDATE) w
+      FROM wallet_import_user_wallets(p_debits || p_credits, p_assets || p_assets, v_dry) w
       LEFT JOIN (SELECT x.u, x.a, min(x.i)::integer AS i
                    FROM unnest(p_credits, p_assets, l_made_here) WITH ORDINALITY AS x(u, a, made, i)
                   WHERE x.made GROUP BY x.u, x.a) nw ON nw.u = w.user_id AND nw.a = w.asset;
@@ -148,7 +283,7 @@ BEGIN
                     UNION ALL SELECT u, a FROM unnest(p_credits, p_assets) AS x(u, a)) y
                  WHERE left(u, 1) = '@' AND EXISTS (SELECT 1 FROM assets WHERE code = y.a)
                  ORDER BY u, a) s
-          CROSS JOIN LATERAL wallet_lock_system(s.u, s.a) AS shard
+          CROSS JOIN LATERAL wallet_import_system_shard(s.u, s.a, v_dry) AS shard
     LOOP
         s_id := s_id || v_shard.id; s_user := s_user || v_shard.user_id;
         s_asset := s_asset || v_shard.asset; s_system := s_system || true; s_from := s_from || 0;
@@ -175,6 +310,16 @@ BEGIN
       LEFT JOIN assets a ON a.code = x.a
       LEFT JOIN unnest(s_user, s_asset) WITH ORDINALITY AS ds(u, a, slot) ON ds.u = x.du AND ds.a = x.a
       LEFT JOIN unnest(s_user, s_asset) WITH ORDINALITY AS cs(u, a, slot) ON cs.u = x.cu AND cs.a = x.a;
+
+    -- A dry run also sees the keys its earlier batches recorded.
+    IF v_dry THEN
+        SELECT array_agg(CASE WHEN d.idempotency_key IS NULL THEN x.fp ELSE d.fingerprint END ORDER BY x.i),
+               array_agg(CASE WHEN d.idempotency_key IS NULL THEN x.status ELSE d.status END ORDER BY x.i),
+               array_agg(d.message ORDER BY x.i)
+          INTO l_old_fp, l_old_state, l_old_error
+          FROM unnest(p_keys, l_old_fp, l_old_state) WITH ORDINALITY AS x(k, fp, status, i)
+          LEFT JOIN wallet_import_dry_keys d ON d.idempotency_key = x.k;
+    END IF;
 
     l_claimer := array_fill(NULL::integer, ARRAY[n]);
     o_outcome := array_fill(NULL::text, ARRAY[n]);
@@ -208,8 +353,8 @@ BEGIN
             o_message[i] := 'a movement needs two different accounts, at least one of them a user wallet';
             CONTINUE;
         END IF;
-        -- The key: recorded before the batch ...
-        IF l_old_id[i] IS NOT NULL THEN
+        -- The key: recorded before the batch (or, in a dry run, by an earlier batch of it) ...
+        IF l_old_fp[i] IS NOT NULL THEN
             IF l_old_fp[i] <> p_fingerprints[i] THEN
                 o_outcome[i] := 'conflict';
                 o_message[i] := format('idempotency key "%s" was already used for a different request (transaction %s)',
@@ -219,7 +364,9 @@ BEGIN
             o_id[i] := l_old_id[i];
             o_outcome[i] := CASE l_old_state[i] WHEN 'failed' THEN 'refused' WHEN 'voided' THEN 'conflict'
                                                 ELSE 'replayed' END;
-            IF o_outcome[i] <> 'replayed' THEN
+            IF o_outcome[i] <> 'replayed' AND l_old_id[i] IS NULL THEN
+                o_message[i] := format('%s (recorded earlier in this run under key "%s")', l_old_error[i], p_keys[i]);
+            ELSIF o_outcome[i] <> 'replayed' THEN
                 SELECT format('%s (recorded before under key "%s" as transaction %s)',
                               coalesce(t.last_error, t.status), t.idempotency_key, t.id)
                   INTO v_text FROM transactions t WHERE t.id = l_old_id[i];
@@ -248,7 +395,7 @@ BEGIN
             CONTINUE;
         END IF;
 
-        v_id := nextval(v_sequence);
+        v_id := CASE WHEN v_dry THEN NULL ELSE nextval(v_sequence) END;
         l_claimer[f] := i;
         o_id[i] := v_id;
         o_debit_id[i] := s_id[d];
@@ -283,6 +430,14 @@ BEGIN
             s_hash[w] := e_hash[e_n];
         END LOOP;
     END LOOP;
+
+    IF v_dry THEN
+        PERFORM wallet_import_dry_record(p_keys, p_fingerprints, o_status, o_message, s_id, s_balance, s_version,
+                                         s_start);
+        RETURN QUERY SELECT x.i::integer, x.outcome, x.id, x.message
+                       FROM unnest(o_outcome, o_id, o_message) WITH ORDINALITY AS x(outcome, id, message, i);
+        RETURN;
+    END IF;
 
     -- 6. The writes, each one statement over the arrays zipped by unnest.
     --    The keys are claimed first: a concurrent writer that got one of

@@ -7,9 +7,15 @@
 # unchanged until it gets a definite answer: posted (exit 0, HTTP 201/200)
 # or refused for funds (exit 3, HTTP 422). Exit 75, HTTP 503, a refused
 # connection or a killed request mean "unknown": retry the same key.
+# They also place holds (pending transfers that expire after $hold_timeout),
+# then post them (all or part), void them or leave them to expire (walletd's
+# worker voids them); reverse movements they saw posted; and the walletctl
+# clients import small files of keyed movements, re-running a file until
+# walletctl import gives a definite answer for every line.
 # Every client appends its history to a log: "B" before a key's first
-# attempt, "E" with the definite outcome and transaction id. A client that
-# is killed leaves its last key without an "E": unknown.
+# attempt, "E" with the definite outcome and transaction id; "H" before a
+# hold's post or void, "F" with its definite outcome. A client that is
+# killed leaves its last key without an "E" (or "F"): unknown.
 #
 # Meanwhile, at random times, a fault injector kills -9 requests in flight,
 # whole clients (replaced by new ones), walletd (restarted), crashes
@@ -23,6 +29,11 @@
 # equal the starting balances plus what the applied movements imply, each
 # asset sums to zero, no user wallet is below zero, replaying acknowledged
 # keys gives the same answers, and `walletctl reconcile --full` is clean.
+# Holds: one acknowledged posted is posted once with the posted amount;
+# voided and expired ones are voided with their reservation released, and
+# none is left pending. Reversals: one acknowledged is there once, reverses
+# the transaction it named, and no transaction is reversed twice. Imports:
+# every line of an acknowledged run is there exactly once with its outcome.
 # Then it checks that the checks can fail: on copies of the database, a
 # corrupted balance, a deleted acknowledged transaction and a well-formed
 # transaction that no client asked for must each be caught.
@@ -88,12 +99,15 @@ readonly drain_s=40           # after the faults stop, clients get this long to 
 readonly attempts_max=400     # attempts per key before a client gives up (a liveness failure)
 readonly request_timeout_s=20 # curl --max-time; walletctl is bounded by its own retry budget
 readonly replays_max=60       # acknowledged keys replayed after the run
+readonly hold_timeout_s=3     # holds expire this soon, so that expiry happens during the run
+readonly import_lines_max=6   # lines per imported file
+readonly holds_settle_s=20    # after the drain, expired holds must be voided within this
 
 # A working directory the postgres user can reach (scripts/pg runs the
 # cluster as postgres when we are root).
 work="$(mktemp -d "${TMPDIR:-/tmp}/walletctl-chaos.XXXXXX")"
 chmod 755 "$work"
-mkdir -p "$work/log" "$work/inflight" "$work/pids" "$work/home"
+mkdir -p "$work/log" "$work/inflight" "$work/pids" "$work/home" "$work/import"
 export HOME="$work/home"
 unset WALLETCTL_CONFIG
 export WALLET_PG_DIR="$work/pg" WALLET_PG_FSYNC=$fsync WALLET_PG_SYNC_COMMIT=on
@@ -185,35 +199,47 @@ run_id="r$(date +%s)"
 start_ms=$(now_ms)
 stop_ms=$((start_ms + duration_s * 1000))
 drain_ms=$((stop_ms + drain_s * 1000))
-export CH CG run_id stop_ms drain_ms work
+export CH CG run_id stop_ms drain_ms work hold_timeout_s
 
 # amount_text ASSET MINOR: the decimal string of an amount in minor units.
 amount_text() {
   if [ "$1" = "$CH" ]; then printf '%d.%02d' $(($2 / 100)) $(($2 % 100)); else echo "$2"; fi
 }
 
-# send_cli and send_http set: result (posted|refused|retry|anomaly), txid, detail.
+# send_cli and send_http ID KEY OP ASSET FROM TO AMOUNT REF set: result
+# (posted|pending|voided|refused|conflict|retry|anomaly; the client decides
+# which are definite for OP), txid, detail. OP is a movement (transfer,
+# deposit, withdraw), hold (a pending transfer), post or void (of the hold
+# REF, post with AMOUNT), or reverse (of the transaction REF).
 # The request runs in the background so that the fault injector can find
 # it ($work/inflight/CLIENT holds its pid) and kill it mid-request.
 send_cli() {
-  local id=$1 key=$2 op=$3 asset=$4 from=$5 to=$6 amount=$7 out rc
-  local args
+  local id=$1 key=$2 op=$3 asset=$4 from=$5 to=$6 amount=$7 ref=$8 out rc status
+  local args a
+  a=$(amount_text "$asset" "$amount")
   case "$op" in
-    transfer) args=(transfer --from "$from" --to "$to") ;;
-    deposit) args=(deposit --user "$to") ;;
-    withdraw) args=(withdraw --user "$from") ;;
+    transfer) args=(transfer --from "$from" --to "$to" --asset "$asset" --amount "$a" --key "$key") ;;
+    deposit) args=(deposit --user "$to" --asset "$asset" --amount "$a" --key "$key") ;;
+    withdraw) args=(withdraw --user "$from" --asset "$asset" --amount "$a" --key "$key") ;;
+    hold) args=(transfer --from "$from" --to "$to" --asset "$asset" --amount "$a" --key "$key"
+                --pending --timeout "${hold_timeout_s}s") ;;
+    post) args=(post "$ref" --amount "$a") ;;
+    void) args=(void "$ref" --reason chaos) ;;
+    reverse) args=(reverse "$ref" --key "$key") ;;
   esac
-  "$WALLETCTL" -q -o json "${args[@]}" --asset "$asset" --amount "$(amount_text "$asset" "$amount")" \
-    --key "$key" >"$work/inflight/$id.out" 2>"$work/inflight/$id.err" &
+  "$WALLETCTL" -q -o json "${args[@]}" >"$work/inflight/$id.out" 2>"$work/inflight/$id.err" &
   echo $! >"$work/inflight/$id.pid"
   wait $! && rc=0 || rc=$?
   rm -f "$work/inflight/$id.pid"
   out=$(<"$work/inflight/$id.out")
   txid="-"
   [[ "$out" =~ \"transaction_id\":\ *([0-9]+) ]] && txid=${BASH_REMATCH[1]}
+  status=-
+  [[ "$out" =~ \"status\":\ *\"([a-z]+)\" ]] && status=${BASH_REMATCH[1]}
   case "$rc" in
-    0) if [[ "$out" =~ \"status\":\ *\"posted\" && "$txid" != - ]]; then result=posted; else result=anomaly; fi ;;
+    0) if [[ "$status" =~ ^(posted|pending|voided)$ && "$txid" != - ]]; then result=$status; else result=anomaly; fi ;;
     3) if [[ "$txid" != - ]]; then result=refused; else result=anomaly; fi ;;
+    5) result=conflict ;;
     75) result=retry ;;  # unavailable, safe to retry
     137) result=retry rc=killed ;;  # killed by the fault injector
     *) result=anomaly ;;
@@ -222,13 +248,17 @@ send_cli() {
 }
 
 send_http() {
-  local id=$1 key=$2 op=$3 asset=$4 from=$5 to=$6 amount=$7 out code path body url rc
+  local id=$1 key=$2 op=$3 asset=$4 from=$5 to=$6 amount=$7 ref=$8 out code path body url rc status
   local a
   a=$(amount_text "$asset" "$amount")
   case "$op" in
     transfer) path=transfers body="{\"from\":\"$from\",\"to\":\"$to\",\"asset\":\"$asset\",\"amount\":\"$a\"}" ;;
     deposit) path=deposits body="{\"user\":\"$to\",\"asset\":\"$asset\",\"amount\":\"$a\"}" ;;
     withdraw) path=withdrawals body="{\"user\":\"$from\",\"asset\":\"$asset\",\"amount\":\"$a\"}" ;;
+    hold) path=transfers body="{\"from\":\"$from\",\"to\":\"$to\",\"asset\":\"$asset\",\"amount\":\"$a\",\"pending\":true,\"timeout\":\"${hold_timeout_s}s\"}" ;;
+    post) path="transactions/$ref/post" body="{\"amount\":\"$a\"}" ;;
+    void) path="transactions/$ref/void" body='{"reason":"chaos"}' ;;
+    reverse) path="transactions/$ref/reverse" body='{}' ;;
   esac
   url=$(<"$work/walletd.url")
   : >"$work/inflight/$id.out"
@@ -246,51 +276,168 @@ send_http() {
   out=$(<"$work/inflight/$id.out")
   txid="-"
   [[ "$out" =~ \"transaction_id\":\ *([0-9]+) ]] && txid=${BASH_REMATCH[1]}
+  status=-
+  [[ "$out" =~ \"status\":\ *\"([a-z]+)\" ]] && status=${BASH_REMATCH[1]}
   case "$code" in
-    200 | 201) if [[ "$out" =~ \"status\":\ *\"posted\" && "$txid" != - ]]; then result=posted; else result=anomaly; fi ;;
-    422) if [[ "$txid" != - ]]; then result=refused; else result=anomaly; fi ;;
+    200 | 201) if [[ "$status" =~ ^(posted|pending|voided)$ && "$txid" != - ]]; then result=$status; else result=anomaly; fi ;;
+    # A refused reversal answers without its transaction id (unlike a refused movement).
+    422) if [[ "$txid" != - || "$op" == reverse ]]; then result=refused; else result=anomaly; fi ;;
+    409) result=conflict ;;
     503 | *-curl-exit-* | killed) result=retry ;;  # database unavailable, no (whole) answer, or killed
     *) result=anomaly ;;
   esac
   detail="HTTP $code: $(head -c 300 "$work/inflight/$id.out" | tr '\n' ' ')"
 }
 
+# send_import ID KEY FILE: runs walletctl import on FILE (one run, in the
+# background like a request) and sets result (imported|retry|anomaly),
+# detail, and refused_lines: the file's line numbers refused for funds.
+send_import() {
+  local id=$1 key=$2 file=$3 rc
+  "$WALLETCTL" -q -o json import "$file" >"$work/inflight/$id.out" 2>"$work/inflight/$id.err" &
+  echo $! >"$work/inflight/$id.pid"
+  wait $! && rc=0 || rc=$?
+  rm -f "$work/inflight/$id.pid"
+  txid=- refused_lines=" "
+  case "$rc" in
+    0 | 3)
+      # Exit 3: some lines refused for funds; every other line is posted.
+      if refused_lines=" $(jq -r '[.errors[] | select(.message | startswith("insufficient funds")) | .line]
+                                   | map(tostring) | join(" ")' "$work/inflight/$id.out" 2>/dev/null) " \
+         && [ "$(jq -r '.invalid' "$work/inflight/$id.out" 2>/dev/null)" = 0 ]; then
+        result=imported
+      else
+        result=anomaly
+      fi ;;
+    75) result=retry ;;
+    137) result=retry rc=killed ;;
+    *) result=anomaly ;;
+  esac
+  detail="walletctl import exit $rc: $(head -c 300 "$work/inflight/$id.err" | tr '\n' ' ')"
+}
+
+# until_definite KEY DEFINITE SENDER ARGS...: calls SENDER ARGS... until its
+# result is one of DEFINITE (space-separated), logging each "retry" (R) and
+# each answer outside the contract; then result=gaveup after attempts_max
+# attempts or at drain_ms. Sets attempts.
+until_definite() {
+  local key=$1 definite=" $2 " r
+  shift 2
+  attempts=0
+  while :; do
+    attempts=$((attempts + 1))
+    "$@"
+    [[ "$definite" == *" $result "* ]] && return
+    case "$result" in
+      retry) r=${detail%%:*}; echo "R $key ${r// /-} ." >>"$log" ;;
+      *) echo "A $key $result: $detail" >>"$work/log/$id.anomalies" ;;
+    esac
+    if [ "$attempts" -ge "$attempts_max" ] || [ "$(now_ms)" -ge "$drain_ms" ]; then
+      result=gaveup
+      return
+    fi
+    sleep "$(printf '0.%03d' $((RANDOM % 200 + 50)))"  # 50-250 ms between attempts
+  done
+}
+
+# random_movement: sets op, asset, from, to, amount for a random movement.
+random_movement() {
+  if [ $((RANDOM % 2)) -eq 0 ]; then asset=$CH; amount=$((RANDOM % 20000 + 1)); else asset=$CG; amount=$((RANDOM % 200 + 1)); fi
+  from=${users[RANDOM % ${#users[@]}]}
+  to=${users[RANDOM % ${#users[@]}]}
+  r=$((RANDOM % 100))
+  if [ $r -lt 20 ]; then op=deposit from=@treasury
+  elif [ $r -lt 40 ]; then op=withdraw to=@settlement
+  else
+    op=transfer
+    while [ "$to" = "$from" ]; do to=${users[RANDOM % ${#users[@]}]}; done
+  fi
+}
+
 # client KIND ID: moves money until stop_ms; one key at a time, retried
 # with the same key until a definite answer (or until drain_ms: gave up).
+# Of its requests about 55% are movements, 20% holds, 15% reversals of
+# movements it saw posted, and (walletctl clients) 10% imports.
 client() {
   set +e
   trap - EXIT INT TERM ERR
-  local kind=$1 id=$2 log="$work/log/$2.log" n=0 key op asset from to amount attempts r
+  local kind=$1 id=$2 log="$work/log/$2.log" n=0 key op asset from to amount r ref pick j file lines line_key
+  local -a posted=()  # "txid asset from to amount" of its own posted movements, not yet reversed
   RANDOM=$((BASHPID ^ ${EPOCHREALTIME/./} % 32768))
   while [ "$(now_ms)" -lt "$stop_ms" ]; do
     n=$((n + 1))
     key="$run_id-$id-$n"
-    if [ $((RANDOM % 2)) -eq 0 ]; then asset=$CH; amount=$((RANDOM % 20000 + 1)); else asset=$CG; amount=$((RANDOM % 200 + 1)); fi
-    from=${users[RANDOM % ${#users[@]}]}
-    to=${users[RANDOM % ${#users[@]}]}
-    r=$((RANDOM % 100))
-    if [ $r -lt 15 ]; then op=deposit from=@treasury
-    elif [ $r -lt 30 ]; then op=withdraw to=@settlement
-    else
-      op=transfer
+    ref=-
+    random_movement
+    pick=$((RANDOM % 100))
+    if [ $pick -lt 20 ]; then
+      op=hold
+      [ "$from" != @treasury ] || from=${users[RANDOM % ${#users[@]}]}
+      to=${users[RANDOM % ${#users[@]}]}
       while [ "$to" = "$from" ]; do to=${users[RANDOM % ${#users[@]}]}; done
+    elif [ $pick -lt 35 ] && [ ${#posted[@]} -gt 0 ]; then
+      j=$((RANDOM % ${#posted[@]}))
+      read -r ref asset to from amount <<<"${posted[j]}"  # the reversal moves it back
+      posted=("${posted[@]:0:j}" "${posted[@]:j+1}")
+      op=reverse
+    elif [ $pick -ge 90 ] && [ "$kind" = cli ]; then
+      op=import
     fi
-    echo "B $key $kind $op $asset $from $to $amount ." >>"$log"
-    attempts=0
-    while :; do
-      attempts=$((attempts + 1))
-      "send_$kind" "$id" "$key" "$op" "$asset" "$from" "$to" "$amount"
-      case "$result" in
-        posted | refused) echo "E $key $result $txid $attempts ." >>"$log"; break ;;
-        anomaly) echo "A $key $detail" >>"$work/log/$id.anomalies" ;;
-        retry) r=${detail%%:*}; echo "R $key ${r// /-} ." >>"$log" ;;
-      esac
-      if [ "$attempts" -ge "$attempts_max" ] || [ "$(now_ms)" -ge "$drain_ms" ]; then
-        echo "E $key gaveup - $attempts ." >>"$log"
-        return
+
+    if [ "$op" = import ]; then
+      # A small file of keyed movements; each line is a request of its own.
+      file="$work/import/$key.csv" lines=$((RANDOM % (import_lines_max - 1) + 2))
+      echo "type,user,to,asset,amount,key" >"$file.new"
+      for j in $(seq 1 "$lines"); do
+        random_movement
+        line_key="$key-l$j"
+        case "$op" in
+          transfer) echo "transfer,$from,$to,$asset,$(amount_text "$asset" "$amount"),$line_key" ;;
+          deposit) echo "deposit,$to,,$asset,$(amount_text "$asset" "$amount"),$line_key" ;;
+          withdraw) echo "withdraw,$from,,$asset,$(amount_text "$asset" "$amount"),$line_key" ;;
+        esac >>"$file.new"
+        echo "B $line_key import $op $asset $from $to $amount $key ." >>"$log"
+      done
+      mv "$file.new" "$file"
+      until_definite "$key" imported send_import "$id" "$key" "$file"
+      for j in $(seq 1 "$lines"); do
+        case "$result" in
+          imported) if [[ "$refused_lines" == *" $((j + 1)) "* ]]; then r=refused; else r=posted; fi ;;
+          *) r=gaveup ;;
+        esac
+        echo "E $key-l$j $r - $attempts ." >>"$log"
+      done
+      continue
+    fi
+
+    echo "B $key $kind $op $asset $from $to $amount $ref ." >>"$log"
+    case "$op" in
+      hold) until_definite "$key" "pending voided refused" "send_$kind" "$id" "$key" hold "$asset" "$from" "$to" "$amount" - ;;
+      *) until_definite "$key" "posted refused" "send_$kind" "$id" "$key" "$op" "$asset" "$from" "$to" "$amount" "$ref" ;;
+    esac
+    echo "E $key $result $txid $attempts ." >>"$log"
+    [ "$result" != gaveup ] || return
+    if [ "$result" = posted ] && [ "$op" != reverse ]; then posted+=("$txid $asset $from $to $amount"); fi
+
+    # A hold acknowledged pending: post all or part of it, void it, or
+    # leave it to expire; sometimes only after it has expired.
+    if [ "$result" = pending ]; then
+      ref=$txid
+      r=$((RANDOM % 100))
+      if [ $r -lt 20 ]; then continue; fi
+      sleep "$(printf '%d.%03d' $((RANDOM % 4)) $((RANDOM % 1000)))"
+      if [ $r -lt 65 ]; then
+        op=post
+        [ $((RANDOM % 2)) -eq 0 ] || amount=$((RANDOM % amount + 1))
+      else
+        op=void
       fi
-      sleep "$(printf '0.%03d' $((RANDOM % 200 + 50)))"  # 50-250 ms between attempts
-    done
+      echo "H $key $op $amount ." >>"$log"
+      until_definite "$key" "$([ $op = post ] && echo posted || echo voided) conflict" \
+        "send_$kind" "$id" "$key" "$op" "$asset" "$from" "$to" "$amount" "$ref"
+      echo "F $key $op $result $attempts ." >>"$log"
+      [ "$result" != gaveup ] || return
+    fi
   done
 }
 
@@ -432,6 +579,14 @@ for f in "$work"/inflight/*.pid; do
   [ -f "$f" ] && kill_inflight "$(cat "$f")" "" || true
 done
 client_pids=()
+# Holds left to expire (or whose client died) are voided by walletd's worker
+# within a few seconds; the checks then find none pending.
+settle_deadline_ms=$(( $(now_ms) + holds_settle_s * 1000 ))
+while [ "$(sql "SELECT count(*) FROM transactions WHERE status = 'pending'" 2>/dev/null || echo 1)" != 0 ] \
+      && [ "$(now_ms)" -lt "$settle_deadline_ms" ]; do
+  check_walletd_alive
+  sleep 0.5
+done
 elapsed_s=$(( ($(now_ms) - start_ms) / 1000 ))
 
 # --- Checks ----------------------------------------------------------------

@@ -2,24 +2,34 @@
 # clients' histories against the database. Each check is a query that
 # returns the rows that break an invariant; any row fails the run.
 
-# load_histories: the clients' logs into chaos.requests / chaos.outcomes.
+# load_histories: the clients' logs into chaos.requests / chaos.outcomes
+# (every movement, hold, reversal and import line) and chaos.hold_actions /
+# chaos.hold_results (the post or void of a hold).
 # A line counts only when complete (it ends with " ."): a client killed
 # while writing leaves at most a torn last line, which is ignored.
 load_histories() {
-  cat "$work"/log/*.log | awk '$1 == "B" && NF == 9 && $9 == "." {
-      split($2, parts, "-"); print $2 "\t" parts[2] "\t" $3 "\t" $4 "\t" $5 "\t" $6 "\t" $7 "\t" $8
+  cat "$work"/log/*.log | awk '$1 == "B" && NF == 10 && $10 == "." {
+      split($2, parts, "-"); print $2 "\t" parts[2] "\t" $3 "\t" $4 "\t" $5 "\t" $6 "\t" $7 "\t" $8 "\t" $9
     }' >"$work/requests.tsv"
   cat "$work"/log/*.log | awk '$1 == "E" && NF == 6 && $6 == "." {
       print $2 "\t" $3 "\t" ($4 == "-" ? "\\N" : $4) "\t" $5
     }' >"$work/outcomes.tsv"
+  cat "$work"/log/*.log | awk '$1 == "H" && NF == 5 && $5 == "." { print $2 "\t" $3 "\t" $4 }' >"$work/hold_actions.tsv"
+  cat "$work"/log/*.log | awk '$1 == "F" && NF == 6 && $6 == "." { print $2 "\t" $3 "\t" $4 "\t" $5 }' >"$work/hold_results.tsv"
   psql -X -q -v ON_ERROR_STOP=1 <<SQL
+-- ref: the hold or transaction a reversal names, the file key of an import line.
 CREATE TABLE chaos.requests (key text, client text, channel text, op text, asset text,
-                             "from" text, "to" text, amount bigint);
+                             "from" text, "to" text, amount bigint, ref text);
 CREATE TABLE chaos.outcomes (key text, result text, txid bigint, attempts int);
+CREATE TABLE chaos.hold_actions (key text, action text, amount bigint);
+CREATE TABLE chaos.hold_results (key text, action text, result text, attempts int);
 \copy chaos.requests FROM '$work/requests.tsv'
 \copy chaos.outcomes FROM '$work/outcomes.tsv'
+\copy chaos.hold_actions FROM '$work/hold_actions.tsv'
+\copy chaos.hold_results FROM '$work/hold_results.tsv'
 CREATE VIEW chaos.tx AS
   SELECT t.id, t.idempotency_key AS key, t.status, t.kind, t.asset, t.amount,
+         coalesce(t.posted_amount, t.amount) AS moved, t.reverses_id,
          d.user_id AS debit_user, c.user_id AS credit_user
   FROM transactions t JOIN wallets d ON d.id = t.debit_wallet_id JOIN wallets c ON c.id = t.credit_wallet_id;
 -- One row per request with its final answer (NULL result: the client was
@@ -34,17 +44,21 @@ SQL
 # transaction id and say it was replayed.
 replays=0 replay_failures=0
 replay_acknowledged() {
-  local key channel op asset from to amount result txid want_txid want_result
-  while IFS='|' read -r key channel op asset from to amount want_result want_txid; do
+  local key channel op asset from to amount ref result txid want_txid want_result
+  while IFS='|' read -r key channel op asset from to amount ref want_result want_txid; do
     replays=$((replays + 1))
-    "send_$channel" replay "$key" "$op" "$asset" "$from" "$to" "$amount"
+    "send_$channel" replay "$key" "$op" "$asset" "$from" "$to" "$amount" "$ref"
     if [ "$result" != "$want_result" ] || [ "$txid" != "$want_txid" ] \
        || ! grep -Eq '"replayed": *true' "$work/inflight/replay.out"; then
       replay_failures=$((replay_failures + 1))
       echo "  replay of $key ($channel $op): got $result $txid ($detail), expected $want_result $want_txid, replayed"
     fi
-  done < <(sql "SELECT key, channel, op, asset, \"from\", \"to\", amount, result, txid FROM chaos.final
-                WHERE result IN ('posted', 'refused') ORDER BY random() LIMIT $replays_max")
+  # Holds have moved on since (posted, voided), and imports answer per file.
+  done < <(sql "SELECT key, channel, op, asset, \"from\", \"to\", amount, ref, result, coalesce(txid::text, '-')
+                FROM chaos.final
+                WHERE result IN ('posted', 'refused') AND op IN ('transfer', 'deposit', 'withdraw', 'reverse')
+                  AND channel IN ('cli', 'http')
+                ORDER BY random() LIMIT $replays_max")
 }
 
 # violation DB LABEL QUERY: prints LABEL and the first rows when QUERY
@@ -64,32 +78,53 @@ violation() {
 check_db() {
   local db=$1 rc=0
   violations=0
-  violation "$db" "acknowledged movement lost or changed (missing, other status or other transaction id)" \
-    "SELECT f.key, f.result, f.txid, t.id, t.status FROM chaos.final f LEFT JOIN chaos.tx t ON t.key = f.key
-     WHERE f.result IN ('posted', 'refused')
-       AND (t.id IS NULL OR t.id <> f.txid OR t.status <> CASE f.result WHEN 'posted' THEN 'posted' ELSE 'failed' END)"
+  violation "$db" "acknowledged movement lost or changed (a movement, hold, reversal or import line: missing, other status or other transaction id)" \
+    "SELECT f.key, f.op, f.result, f.txid, t.id, t.status FROM chaos.final f LEFT JOIN chaos.tx t ON t.key = f.key
+     WHERE f.result IN ('posted', 'refused', 'pending', 'voided')
+       AND (t.id IS NULL OR t.id <> f.txid
+            OR t.status NOT IN (SELECT unnest(CASE f.result WHEN 'posted' THEN '{posted}'::text[]
+                                                             WHEN 'refused' THEN '{failed}'
+                                                             ELSE '{posted,voided}' END)))"
   violation "$db" "transaction differs from the request its key was given for" \
-    "SELECT f.key, f.op, f.asset, f.\"from\", f.\"to\", f.amount, t.kind, t.asset, t.debit_user, t.credit_user, t.amount
+    "SELECT f.key, f.op, f.asset, f.\"from\", f.\"to\", f.amount, f.ref, t.kind, t.asset, t.debit_user, t.credit_user,
+            t.amount, t.reverses_id
      FROM chaos.final f JOIN chaos.tx t ON t.key = f.key
-     WHERE (t.kind, t.asset, t.debit_user, t.credit_user, t.amount) <> (f.op, f.asset, f.\"from\", f.\"to\", f.amount)"
+     WHERE (t.kind, t.asset, t.debit_user, t.credit_user, t.amount)
+           <> (CASE f.op WHEN 'hold' THEN 'transfer' WHEN 'reverse' THEN 'reversal' ELSE f.op END,
+               f.asset, f.\"from\", f.\"to\", f.amount)
+        OR t.reverses_id IS DISTINCT FROM CASE WHEN f.op = 'reverse' THEN f.ref::bigint END"
   violation "$db" "key used for more than one request or transaction" \
     "SELECT key, count(*) FROM chaos.requests GROUP BY key HAVING count(*) > 1
      UNION ALL SELECT key, count(*) FROM chaos.tx GROUP BY key HAVING count(*) > 1"
   violation "$db" "phantom transaction: no client asked for it" \
     "SELECT t.id, t.key, t.status, t.amount FROM chaos.tx t
      WHERE t.key NOT LIKE 'seed-%' AND NOT EXISTS (SELECT 1 FROM chaos.requests r WHERE r.key = t.key)"
-  violation "$db" "transaction neither posted nor failed" \
-    "SELECT id, key, status FROM chaos.tx WHERE status NOT IN ('posted', 'failed')"
-  violation "$db" "ledger entries of a transaction wrong (posted: -amount on debit, +amount on credit; failed: none)" \
+  violation "$db" "transaction in a state it cannot end in (pending after the holds expired, or a voided non-hold)" \
+    "SELECT t.id, t.key, t.status, f.op FROM chaos.tx t LEFT JOIN chaos.final f ON f.key = t.key
+     WHERE t.status = 'pending' OR (t.status = 'voided' AND f.op IS DISTINCT FROM 'hold')"
+  violation "$db" "hold acknowledged posted is not posted once with the amount posted" \
+    "SELECT r.key, a.amount, t.status, t.moved, t.amount FROM chaos.hold_results r
+       JOIN chaos.hold_actions a USING (key, action) LEFT JOIN chaos.tx t ON t.key = r.key
+     WHERE r.result = 'posted' AND (t.status IS DISTINCT FROM 'posted' OR t.moved <> a.amount)"
+  violation "$db" "hold acknowledged voided (or found expired) is not voided" \
+    "SELECT r.key, r.action, r.result, t.status FROM chaos.hold_results r LEFT JOIN chaos.tx t ON t.key = r.key
+     WHERE r.result IN ('voided', 'conflict') AND t.status IS DISTINCT FROM 'voided'"
+  violation "$db" "reservation not released (no hold is pending, so every user wallet reserves 0)" \
+    "SELECT user_id, asset, reserved FROM wallets WHERE reserved <> 0"
+  violation "$db" "transaction reversed more than once" \
+    "SELECT reverses_id, count(*) FROM transactions WHERE kind = 'reversal' AND status = 'posted'
+     GROUP BY reverses_id HAVING count(*) > 1"
+  violation "$db" "ledger entries of a transaction wrong (posted: -amount on debit, +amount on credit; others: none)" \
     "SELECT t.id, t.status, count(e.id) FROM chaos.tx t
        LEFT JOIN ledger_entries e ON e.transaction_id = t.id LEFT JOIN wallets w ON w.id = e.wallet_id
-     GROUP BY t.id, t.status
+     GROUP BY t.id, t.status, t.moved, t.debit_user, t.credit_user
      HAVING (t.status = 'posted' AND NOT (count(e.id) = 2
-               AND count(*) FILTER (WHERE e.amount = -t.amount AND w.user_id = t.debit_user) = 1
-               AND count(*) FILTER (WHERE e.amount = t.amount AND w.user_id = t.credit_user) = 1))
+               AND count(*) FILTER (WHERE e.amount = -t.moved AND w.user_id = t.debit_user) = 1
+               AND count(*) FILTER (WHERE e.amount = t.moved AND w.user_id = t.credit_user) = 1))
          OR (t.status <> 'posted' AND count(e.id) > 0)"
   violation "$db" "balance differs from starting balance + applied movements (expected | stored)" \
-    "WITH applied AS (SELECT f.* FROM chaos.final f JOIN chaos.tx t ON t.key = f.key AND t.status = 'posted'),
+    "WITH applied AS (SELECT f.key, f.asset, f.\"from\", f.\"to\", t.moved AS amount
+                      FROM chaos.final f JOIN chaos.tx t ON t.key = f.key AND t.status = 'posted'),
           moves AS (SELECT \"to\" AS user_id, asset, amount FROM applied
                     UNION ALL SELECT \"from\", asset, -amount FROM applied),
           expected AS (SELECT s.user_id, s.asset, s.balance + coalesce(sum(m.amount), 0) AS balance
@@ -172,11 +207,12 @@ figure() { sql "SELECT count(*) FROM chaos.final f LEFT JOIN chaos.tx t ON t.key
 # report: the verdict of every check and the summary; exits 1 on any finding.
 report() {
   local attempted posted refused gaveup unknown unknown_applied unknown_refused attempts anomalies
-  local channels retried ops lost extra total
+  local channels retried ops lost extra total holds reversals imports
   attempted=$(figure true)
   posted=$(figure "f.result = 'posted'")
   refused=$(figure "f.result = 'refused'")
   gaveup=$(figure "f.result = 'gaveup'")
+  gaveup=$((gaveup + $(sql "SELECT count(*) FROM chaos.hold_results WHERE result = 'gaveup'")))
   unknown=$(figure "f.result IS NULL OR f.result = 'gaveup'")
   unknown_applied=$(figure "(f.result IS NULL OR f.result = 'gaveup') AND t.status = 'posted'")
   unknown_refused=$(figure "(f.result IS NULL OR f.result = 'gaveup') AND t.status = 'failed'")
@@ -214,8 +250,32 @@ report() {
     head -5 "$work/replays.txt"
   }
   lost=$(sql "SELECT count(*) FROM chaos.final f LEFT JOIN chaos.tx t ON t.key = f.key
-              WHERE f.result IN ('posted', 'refused')
-                AND (t.id IS NULL OR t.id <> f.txid OR t.status <> CASE f.result WHEN 'posted' THEN 'posted' ELSE 'failed' END)")
+              WHERE f.result IN ('posted', 'refused', 'pending', 'voided')
+                AND (t.id IS NULL OR t.id <> f.txid
+                     OR t.status NOT IN (SELECT unnest(CASE f.result WHEN 'posted' THEN '{posted}'::text[]
+                                                                      WHEN 'refused' THEN '{failed}'
+                                                                      ELSE '{posted,voided}' END)))")
+  holds=$(sql "SELECT format('%s placed (%s refused for funds): %s posted by the client (%s in part), %s voided by it,
+                 %s found expired by a post or void, %s left to expire, %s unknown; now %s posted, %s voided',
+                 count(*) FILTER (WHERE f.result IN ('pending', 'voided')), count(*) FILTER (WHERE f.result = 'refused'),
+                 count(*) FILTER (WHERE r.result = 'posted'), count(*) FILTER (WHERE r.result = 'posted' AND a.amount < f.amount),
+                 count(*) FILTER (WHERE r.result = 'voided'), count(*) FILTER (WHERE r.result = 'conflict'),
+                 count(*) FILTER (WHERE f.result IN ('pending', 'voided') AND a.key IS NULL),
+                 count(*) FILTER (WHERE f.result IS NULL OR f.result = 'gaveup' OR (a.key IS NOT NULL AND r.key IS NULL)),
+                 count(*) FILTER (WHERE t.status = 'posted'), count(*) FILTER (WHERE t.status = 'voided'))
+               FROM chaos.final f LEFT JOIN chaos.hold_actions a ON a.key = f.key
+                 LEFT JOIN chaos.hold_results r ON r.key = f.key LEFT JOIN chaos.tx t ON t.key = f.key
+               WHERE f.op = 'hold'" | tr -s ' \n' ' ')
+  reversals=$(sql "SELECT format('%s asked: %s posted, %s refused for funds, %s unknown',
+                     count(*), count(*) FILTER (WHERE result = 'posted'), count(*) FILTER (WHERE result = 'refused'),
+                     count(*) FILTER (WHERE result IS NULL OR result = 'gaveup'))
+                   FROM chaos.final WHERE op = 'reverse'")
+  imports=$(sql "SELECT format('%s files, %s lines: %s acknowledged posted, %s refused for funds, %s unknown (%s of them applied)',
+                   count(DISTINCT f.ref), count(*), count(*) FILTER (WHERE f.result = 'posted'),
+                   count(*) FILTER (WHERE f.result = 'refused'),
+                   count(*) FILTER (WHERE f.result IS NULL OR f.result = 'gaveup'),
+                   count(*) FILTER (WHERE (f.result IS NULL OR f.result = 'gaveup') AND t.status = 'posted'))
+                 FROM chaos.final f LEFT JOIN chaos.tx t ON t.key = f.key WHERE f.channel = 'import'")
   extra=$(sql "SELECT count(*) FROM chaos.tx t WHERE t.key NOT LIKE 'seed-%'
                 AND NOT EXISTS (SELECT 1 FROM chaos.requests r WHERE r.key = t.key)")
   [ -n "$sabotage" ] || { echo "chaos: self-check (sabotaged copies of the database)"; self_check; }
@@ -223,7 +283,10 @@ report() {
   total=$((faults[kill-request] + faults[kill-client] + faults[kill-walletd] + faults[pg-crash] + faults[pg-terminate]))
   cat <<SUMMARY
 chaos: summary (${elapsed_s}s: ${duration_s}s of faults, then drain)
-  movements attempted      $attempted ($channels; $ops)
+  requests attempted       $attempted ($channels; $ops)
+  holds                    $holds
+  reversals                $reversals
+  imports                  $imports
   acknowledged posted      $posted
   acknowledged refused     $refused (insufficient funds)
   unknown (client killed)  $unknown: applied $unknown_applied, refused $unknown_refused, never arrived $((unknown - unknown_applied - unknown_refused))

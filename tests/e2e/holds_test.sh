@@ -98,6 +98,18 @@ S=(-c "$tmp/settle.toml")
 echo ok >"$tmp/mode"
 run 0 "${S[@]}" withdraw --user alice --asset "$A" --amount 3 -o json
 expect_eq "settled withdrawal" "$(jq -r .status <<<"$out")" posted
+# The command sees only the allowlist and [settlement.env], never the
+# ledger's own secrets, whatever walletctl's environment holds.
+printf '[settlement]\ncommand = "env > %s/env.out"\ntimeout = "5s"\n[settlement.env]\nPAYOUT_URL = "https://payout.example/v1"\n' \
+  "$tmp" >"$tmp/env.toml"
+PGPASSWORD=hunter2 AWS_SECRET_ACCESS_KEY=s3cr3t LANG=C.UTF-8 TZ=UTC \
+  run 0 -c "$tmp/env.toml" withdraw --user alice --asset "$A" --amount 1 -o json
+expect_eq "settled by the env command" "$(jq -r .status <<<"$out")" posted
+names=$(cut -d= -f1 "$tmp/env.out" | grep -vxE 'PWD|SHLVL|_' | sort | tr '\n' ' ')
+expect_eq "the command's variables" "$names" "HOME LANG ${LC_ALL+LC_ALL }PATH PAYOUT_URL TZ "
+expect_eq "no secret reached the command" "$(grep -cE 'hunter2|s3cr3t|WALLETCTL|^PG' "$tmp/env.out" || true)" 0
+expect_contains "configured variable" "$(cat "$tmp/env.out")" "PAYOUT_URL=https://payout.example/v1"
+[ -n "${WALLETCTL_DATABASE:-}" ] || fail "the test needs WALLETCTL_DATABASE set, to show it is not passed on"
 echo no >"$tmp/mode"
 run 5 "${S[@]}" withdraw --user alice --asset "$A" --amount 3 -o json
 expect_eq "rejected withdrawal" "$(jq -r .error.status <<<"$out")" voided

@@ -135,6 +135,53 @@ expect_contains "too long, with its line" "$err" "$tmp/long.jsonl:2: line is lon
 expect_eq "only the line at the bound moved money" "$(sql "select count(*) from transactions where idempotency_key in ('long1-$A', 'long2-$A')")" 1
 expect_eq "bob got 1" "$(balance_of bob)" "$(awk -v b="$bob_before" 'BEGIN { printf "%.2f", b + 1 }')"
 
+# A dry run locks nothing: a transfer on a wallet the file touches completes
+# while a dry run of a large file is in progress, and the dry run changes
+# nothing in any table or sequence.
+run 0 wallet create --user erin --asset "$A"
+run 0 deposit --user erin --asset "$A" --amount 1000 --key "erin-$A"
+awk -v a="$A" 'BEGIN {
+  print "type,user,to,asset,amount,key"
+  print "wallet,fred,," a ",50,"
+  for (i = 1; i <= 120000; i++) {
+    if (i % 3 == 0) print "transfer,erin,fred," a ",0.01,dry-" a "-" i
+    else if (i % 3 == 1) print "transfer,fred,erin," a ",0.01,dry-" a "-" i
+    else print "deposit,fred,," a ",0.01,dry-" a "-" i
+  }
+}' >"$tmp/large.csv"
+# Every table and sequence of the schema, as one checksum.
+checksum() {
+  local parts
+  parts=$(sql "select string_agg(format('(select coalesce(md5(string_agg(t::text, chr(10) order by t::text)), %L) from %I.%I t)',
+                                        '-', schemaname, tablename), ' || ' order by tablename)
+               from pg_tables where schemaname = 'public'")
+  sql "select md5($parts || (select string_agg(sequencename || '=' || coalesce(last_value, 0), ',' order by sequencename)
+                             from pg_sequences where schemaname = 'public'))"
+}
+sum_before=$(checksum)
+run 0 import "$tmp/large.csv" --dry-run -o json
+expect_eq "large dry run would apply every line" "$(jq -r .applied <<<"$out")" 120001
+expect_eq "large dry run changed no table or sequence" "$(checksum)" "$sum_before"
+
+"$WALLETCTL" import "$tmp/large.csv" --dry-run -o json >"$tmp/dry.out" 2>"$tmp/dry.err" &
+dry_pid=$!
+# Wait until the dry run is inside the database with its first batches.
+for _ in $(seq 300); do
+  [ "$(sql "select count(*) from pg_stat_activity where query like '%wallet_import_batch%' and pid <> pg_backend_pid()")" -gt 0 ] && break
+  sleep 0.05
+done
+sleep 0.5
+kill -0 "$dry_pid" 2>/dev/null || fail "the dry run ended before the concurrent transfer could start (file too small?)"
+started=$(date +%s%N)
+run 0 transfer --from erin --to alice --asset "$A" --amount 1 --key "during-dry-$A"
+waited_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+kill -0 "$dry_pid" 2>/dev/null || fail "the dry run ended before the concurrent transfer did: the test proves nothing"
+[ "$waited_ms" -lt 2000 ] || fail "a transfer waited ${waited_ms} ms for a dry-run import"
+pass
+wait "$dry_pid" || fail "the concurrent dry run failed: $(cat "$tmp/dry.err")"
+expect_eq "concurrent dry run would apply every line" "$(jq -r .applied "$tmp/dry.out")" 120001
+expect_eq "the dry run recorded none of its keys" "$(sql "select count(*) from transactions where idempotency_key like 'dry-$A-%'")" 0
+
 no_drift
 check_ledger "$A"
 finish

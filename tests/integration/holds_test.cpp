@@ -2,6 +2,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "reconcile/reconcile.hpp"
@@ -323,20 +325,50 @@ TEST_CASE("a hanging settlement command is killed at its timeout and the withdra
 }
 
 TEST_CASE("run_command: exit status, signals, bounded output, and no process left behind") {
-  auto ok = run_command("cat; echo done", "hello", Milliseconds{5000});
+  auto ok = run_command("cat; echo done", "hello", Milliseconds{5000}, {});
   REQUIRE(ok.ok());
   CHECK(ok->exit_status == 0);
   CHECK(ok->output == "hellodone");
-  auto chatty = run_command("head -c 100000 /dev/zero | tr '\\\\0' x", "", Milliseconds{5000});
+  auto chatty = run_command("head -c 100000 /dev/zero | tr '\\\\0' x", "", Milliseconds{5000}, {"PATH=/usr/bin:/bin"});
   CHECK(chatty->output.size() == kCommandOutputMax);
-  auto killed = run_command("kill -9 $$", "", Milliseconds{5000});
+  auto killed = run_command("kill -9 $$", "", Milliseconds{5000}, {});
   CHECK(killed->signal == 9);
   CHECK(classify(*killed).decision == SettlementDecision::retry);
-  auto slow = run_command("sleep 30 & sleep 30", "", Milliseconds{300});
+  auto slow = run_command("sleep 30 & sleep 30", "", Milliseconds{300}, {"PATH=/usr/bin:/bin"});
   CHECK(slow->timed_out);
   CHECK(classify(*slow).decision == SettlementDecision::retry);
   CHECK(classify(CommandRun{0, 0, false, ""}).decision == SettlementDecision::confirmed);
   CHECK(classify(CommandRun{75, 0, false, ""}).decision == SettlementDecision::retry);
   CHECK(classify(CommandRun{2, 0, false, "no"}).decision == SettlementDecision::rejected);
   CHECK(classify(CommandRun{127, 0, false, ""}).decision == SettlementDecision::retry);
+}
+
+TEST_CASE("settlement command sees only the inherited allowlist and [settlement] env, never the ledger's secrets") {
+  // The parent's environment as a test sees it: secrets beside the allowlist.
+  const std::map<std::string, std::string> parent = {
+      {"PATH", "/usr/bin:/bin"}, {"HOME", "/home/payout"}, {"LANG", "C.UTF-8"}, {"TZ", "UTC"},
+      {"PGPASSWORD", "hunter2"}, {"WALLETCTL_DATABASE", "postgresql://u:hunter2@db/wallet"},
+      {"AWS_SECRET_ACCESS_KEY", "s3cr3t"}};
+  const auto lookup = [&](const char* name) -> const char* {
+    auto it = parent.find(name);
+    return it == parent.end() ? nullptr : it->second.c_str();
+  };
+  const std::map<std::string, std::string> configured = {{"PAYOUT_URL", "https://payout.example/v1"},
+                                                         {"TZ", "Asia/Singapore"}};
+  const auto environment = settlement_environment(configured, lookup);
+  auto run = run_command("env", "", Milliseconds{5000}, environment);
+  REQUIRE(run.ok());
+  REQUIRE(run->exit_status == 0);
+  std::set<std::string> seen;
+  std::istringstream lines(run->output);
+  for (std::string line; std::getline(lines, line);) {
+    // The shell itself may add PWD, SHLVL and _; nothing else may appear.
+    const std::string name = line.substr(0, line.find('='));
+    if (name != "PWD" && name != "SHLVL" && name != "_") seen.insert(line);
+  }
+  const std::set<std::string> expected = {"PATH=/usr/bin:/bin", "HOME=/home/payout", "LANG=C.UTF-8",
+                                          "TZ=Asia/Singapore", "PAYOUT_URL=https://payout.example/v1"};
+  CHECK(seen == expected);
+  CHECK(run->output.find("hunter2") == std::string::npos);
+  CHECK(run->output.find("s3cr3t") == std::string::npos);
 }

@@ -3,6 +3,8 @@
 // keeps the ledger's invariants; re-runs replay; dry runs write nothing;
 // concurrent imports stay exact.
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -177,6 +179,71 @@ TEST_CASE("a dry run sees its earlier batches and writes nothing") {
   CHECK(f.scalar("SELECT count(*) FROM audit_log") == audit_rows);
   // The Store works normally afterwards.
   CHECK(f.store.assets().ok());
+}
+
+TEST_CASE("a dry run answers as the real run across batches: replays, refusals and conflicts of its own keys") {
+  test::Fixture f;
+  const std::string a = f.asset(2);
+  f.wallet("rich", a);
+  f.deposit("rich", a, "10");
+  f.wallet("poor", a);
+  // Recorded for real before the dry run: the dry run must replay it.
+  REQUIRE(f.move(Operation::transfer, "rich", a, "1", "before-" + a, "poor").ok());
+  const auto batch1 = lines_of({record(RecordType::transfer, "rich", a, "1", "poor", "before-" + a),
+                                record(RecordType::transfer, "rich", a, "8", "poor", "k1-" + a),
+                                record(RecordType::transfer, "rich", a, "2", "poor", "k2-" + a)});
+  const auto batch2 = lines_of({record(RecordType::transfer, "rich", a, "8", "poor", "k1-" + a),
+                                record(RecordType::transfer, "rich", a, "2", "poor", "k2-" + a),
+                                record(RecordType::transfer, "rich", a, "3", "poor", "k2-" + a),
+                                record(RecordType::transfer, "poor", a, "9", "rich", "k3-" + a)});
+  REQUIRE(f.store.dry_run_begin().ok());
+  const auto dry1 = apply_batch(f, batch1);
+  const auto dry2 = apply_batch(f, batch2);
+  f.store.dry_run_end();
+  CHECK(outcomes(dry1) == std::vector<O>{O::replayed, O::applied, O::refused});
+  CHECK(outcomes(dry2) == std::vector<O>{O::replayed, O::refused, O::conflict, O::applied});
+  CHECK(dry2[1].message.find("insufficient funds") != std::string::npos);
+  CHECK(!dry1[1].transaction_id);  // nothing was recorded, so no id
+  CHECK(f.scalar("SELECT count(*) FROM transactions WHERE asset = '" + a + "'") == 2);  // the deposit and "before"
+
+  // The real run gives the same outcomes.
+  const auto real1 = apply_batch(f, batch1);
+  const auto real2 = apply_batch(f, batch2);
+  CHECK(outcomes(real1) == outcomes(dry1));
+  CHECK(outcomes(real2) == outcomes(dry2));
+  f.check_invariants(a);
+}
+
+TEST_CASE("a dry run holds no lock: a movement on a wallet it has evaluated does not wait for it") {
+  test::Fixture f;
+  const std::string a = f.asset(2);
+  f.wallet("busy", a);
+  f.deposit("busy", a, "10");
+  f.wallet("other", a);
+  REQUIRE(f.store.dry_run_begin().ok());
+  const auto dry = apply_batch(f, lines_of({record(RecordType::transfer, "busy", a, "4", "other"),
+                                            record(RecordType::deposit, "busy", a, "1")}));
+  CHECK(outcomes(dry) == std::vector<O>{O::applied, O::applied});
+  // While the dry run's transaction is still open, another session moves
+  // money on the same wallets (and on @treasury). Under the old dry run it
+  // waited for dry_run_end(); bounded here so a regression fails, not hangs.
+  Store other(test::conninfo());
+  Config config;
+  Ledger ledger(other, config);
+  auto moved = std::async(std::launch::async, [&] {
+    MovementInput in = test::movement(Operation::transfer, "busy", a, "3", "other");
+    in.idempotency_key = test::fresh_key();
+    auto transfer = ledger.move(in);
+    MovementInput top_up = test::movement(Operation::deposit, "busy", a, "1");
+    top_up.idempotency_key = test::fresh_key();
+    return transfer.ok() && ledger.move(top_up).ok();
+  });
+  const bool finished = moved.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  f.store.dry_run_end();  // unblocks the movement if it was waiting, so the test ends either way
+  CHECK_MESSAGE(finished, "a movement waited for an open dry run");
+  CHECK(moved.get());
+  CHECK(f.balance_minor("busy", a) == 800);
+  f.check_invariants(a);
 }
 
 TEST_CASE("run_import streams a file in small batches with per-line outcomes in line order") {

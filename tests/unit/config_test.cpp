@@ -248,4 +248,24 @@ scopes = ["operate"]
   refused("[daemon]\ntls_cert = \"/c.pem\"\n", "go together");
   refused("[daemon]\nconnections_max = 0\n", "connections_max must be");
   refused("[daemon]\ntokens = [1]\n", "daemon.tokens must be");
+TEST_CASE("[settlement] env: a table of variables; bad names, non-strings and the ledger's own variables refused") {
+  Config config;
+  REQUIRE(apply_config_text("[settlement]\ncommand = \"/bin/true\"\n[settlement.env]\nPAYOUT_URL = \"https://p\"\n"
+                            "_X1 = \"\"\n",
+                            "env.toml", config)
+              .ok());
+  CHECK(config.settlement_env == std::map<std::string, std::string>{{"PAYOUT_URL", "https://p"}, {"_X1", ""}});
+  Config inline_form;
+  REQUIRE(apply_config_text("[settlement]\nenv = { A = \"1\" }\n", "env.toml", inline_form).ok());
+  CHECK(inline_form.settlement_env.at("A") == "1");
+  for (const char* bad : {"[settlement]\nenv = [\"A=1\"]\n", "[settlement.env]\nA = 1\n",
+                          "[settlement.env]\n\"1A\" = \"x\"\n", "[settlement.env]\n\"A-B\" = \"x\"\n",
+                          "[settlement.env]\nPGPASSWORD = \"x\"\n", "[settlement.env]\nWALLETCTL_DATABASE = \"x\"\n",
+                          "[settlement.env]\nPGHOST = \"x\"\n", "[settlement.env]\nA = \"x\\u0000y\"\n"}) {
+    Config c;
+    Status s = apply_config_text(bad, "env.toml", c);
+    CHECK_MESSAGE(s.code() == Code::invalid, bad);
+    CHECK(s.message().find("settlement.env") != std::string::npos);
+    CHECK(c.settlement_env.empty());
+  }
 }
