@@ -119,10 +119,4 @@ nlohmann::json error_json(const Status& status) {
   return {{"error", {{"code", std::string(code_name(status.code()))}, {"message", status.message()}}}};
 }
 
-Status failure_status(const Movement& m) {
-  if (m.error_code == "insufficient_funds") return Status::Insufficient(m.error_message);
-  return Status::Conflict(m.error_message.empty() ? "transaction " + std::to_string(m.transaction_id) + " failed"
-                                                  : m.error_message);
-}
-
 }  // namespace wallet

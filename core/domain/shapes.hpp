@@ -23,8 +23,4 @@ nlohmann::json to_json(const MigrationState& state);
 // {"error": {"code": "...", "message": "..."}}
 nlohmann::json error_json(const Status& status);
 
-// A movement refused for insufficient funds is stored as failed; callers
-// report it as this Status (exit 3 / HTTP 422).
-Status failure_status(const Movement& movement);
-
 }  // namespace wallet

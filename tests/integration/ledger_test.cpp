@@ -127,17 +127,20 @@ TEST_CASE("insufficient funds is recorded as failed, changes nothing, and a repl
   f.deposit("alice", asset, "5");
   const std::string key = fresh_key();
   auto refused = f.move(Operation::transfer, "alice", asset, "10", key, "bob");
-  REQUIRE(refused.ok());
+  REQUIRE(refused.recorded());
+  CHECK(refused.outcome() == Outcome::insufficient_funds);
   CHECK(refused->status == "failed");
   CHECK(refused->error_code == "insufficient_funds");
   CHECK(refused->error_message == "insufficient funds: wallet alice/" + asset + " has 5.00 available, 10.00 requested");
-  CHECK(failure_status(*refused).code() == Code::insufficient_funds);
+  CHECK(refused.status().code() == Code::insufficient_funds);
+  CHECK(refused.exit_code() == 3);
+  CHECK(refused.http_status() == 422);
   CHECK(f.balance_minor("alice", asset) == 500);
   CHECK(f.balance_minor("bob", asset) == 0);
 
   f.deposit("alice", asset, "100");  // now it would be affordable
   auto replay = f.move(Operation::transfer, "alice", asset, "10", key, "bob");
-  REQUIRE(replay.ok());
+  REQUIRE(replay.recorded());
   CHECK(replay->replayed);
   CHECK(replay->status == "failed");
   CHECK(replay->transaction_id == refused->transaction_id);
