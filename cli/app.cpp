@@ -58,22 +58,27 @@ Ledger& Context::read_ledger() {
   return *read_ledger_;
 }
 
-int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-            const EnvironmentLookup& environment) {
-  CLI::App app{"walletctl — operate the wallet ledger (deposits, withdrawals, transfers, balances, history)",
-               "walletctl"};
+CommandLine::CommandLine()
+    : app("walletctl — operate the wallet ledger (deposits, withdrawals, transfers, balances, history)",
+          "walletctl"),
+      global(app, kWalletctl) {
   app.set_version_flag("--version", std::string("walletctl ") + kVersion);
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command
-  OptionFlags global(app, kWalletctl);
-
-  Commands commands;
   register_admin_commands(app, commands);
   register_money_commands(app, commands);
   register_query_commands(app, commands);
   register_reconcile_commands(app, commands);
   register_import_commands(app, commands);
   register_bench_commands(app, commands);
+}
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+            const EnvironmentLookup& environment) {
+  CommandLine line;
+  CLI::App& app = line.app;
+  OptionFlags& global = line.global;
+  Commands& commands = line.commands;
 
   Format format = Format::table;
   try {

@@ -59,6 +59,15 @@ void register_reconcile_commands(CLI::App& app, Commands& commands);
 void register_import_commands(CLI::App& app, Commands& commands);
 void register_bench_commands(CLI::App& app, Commands& commands);
 
+// walletctl's whole command line: the global flags of the option table and
+// every command (exposed so that tests can walk it).
+struct CommandLine {
+  CommandLine();
+  CLI::App app;
+  OptionFlags global;
+  Commands commands;
+};
+
 // Runs walletctl with these arguments; returns the process exit code.
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
             const EnvironmentLookup& environment);
