@@ -23,4 +23,11 @@ nlohmann::json to_json(const MigrationState& state);
 // {"error": {"code": "...", "message": "..."}}
 nlohmann::json error_json(const Status& status);
 
+// OpenAPI 3 schemas of the shapes walletd answers with, by name: Wallet,
+// Balance, Movement, LedgerEntry, Transaction, HistoryEntry, History, Error.
+// Written next to the to_json functions above, and held to them by
+// tests/unit/openapi_test.cpp (every key written is in its schema and every
+// property of a schema is written); enums come from the kinds table.
+nlohmann::json shape_schemas();
+
 }  // namespace wallet
