@@ -19,10 +19,10 @@ constexpr KindInfo kKinds[] = {
 };
 
 constexpr StatusInfo kStatuses[] = {
-    {TransactionStatus::pending, "pending", "reserved on the debit wallet (a hold, or waiting for settlement)"},
-    {TransactionStatus::posted, "posted", "moved: its two ledger entries are written"},
-    {TransactionStatus::voided, "voided", "released or rejected: nothing moved"},
-    {TransactionStatus::failed, "failed", "refused (insufficient funds): nothing moved"},
+    {TransactionStatus::pending, "pending"},
+    {TransactionStatus::posted, "posted"},
+    {TransactionStatus::voided, "voided"},
+    {TransactionStatus::failed, "failed"},
 };
 
 }  // namespace

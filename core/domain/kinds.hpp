@@ -46,7 +46,6 @@ struct KindInfo {
 struct StatusInfo {
   TransactionStatus status;
   std::string_view name;
-  std::string_view meaning;
 };
 
 // Every kind, in the order documented; the first kind of each operation is its default.

@@ -8,7 +8,6 @@ namespace {
 
 struct OutcomeInfo {
   Outcome outcome;
-  std::string_view name;
   Code code;
   int http_status_ok;  // for outcomes that succeed: 201 Created or 200
 };
@@ -16,13 +15,13 @@ struct OutcomeInfo {
 // The one table of outcomes. Failures take their exit code and HTTP status
 // from their Code (core/domain/status.cpp).
 constexpr OutcomeInfo kOutcomes[] = {
-    {Outcome::applied, "applied", Code::ok, 201},
-    {Outcome::held, "held", Code::ok, 201},
-    {Outcome::completed, "completed", Code::ok, 200},
-    {Outcome::released, "released", Code::ok, 200},
-    {Outcome::insufficient_funds, "insufficient_funds", Code::insufficient_funds, 0},
-    {Outcome::rejected, "rejected", Code::conflict, 0},
-    {Outcome::refused, "refused", Code::internal, 0},  // the code is the failure's own
+    {Outcome::applied, Code::ok, 201},
+    {Outcome::held, Code::ok, 201},
+    {Outcome::completed, Code::ok, 200},
+    {Outcome::released, Code::ok, 200},
+    {Outcome::insufficient_funds, Code::insufficient_funds, 0},
+    {Outcome::rejected, Code::conflict, 0},
+    {Outcome::refused, Code::internal, 0},  // the code is the failure's own
 };
 
 const OutcomeInfo& info(Outcome outcome) {
@@ -85,7 +84,5 @@ nlohmann::json MovementOutcome::error_fields() const {
           {"status", movement_->status},
           {"replayed", movement_->replayed}};
 }
-
-std::string_view outcome_name(Outcome outcome) { return info(outcome).name; }
 
 }  // namespace wallet

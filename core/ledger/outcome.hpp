@@ -75,7 +75,4 @@ class MovementOutcome {
   Status status_;
 };
 
-// Stable name of an outcome ("insufficient_funds").
-std::string_view outcome_name(Outcome outcome);
-
 }  // namespace wallet
