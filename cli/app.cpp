@@ -58,28 +58,13 @@ Ledger& Context::read_ledger() {
   return *read_ledger_;
 }
 
-int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
-            const EnvironmentLookup& environment) {
-  CLI::App app{"walletctl — operate the wallet ledger (deposits, withdrawals, transfers, balances, history)",
-               "walletctl"};
+CommandLine::CommandLine()
+    : app("walletctl — operate the wallet ledger (deposits, withdrawals, transfers, balances, history)",
+          "walletctl"),
+      global(app, kWalletctl) {
   app.set_version_flag("--version", std::string("walletctl ") + kVersion);
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command
-  GlobalOptions global;
-  app.add_option("-c,--config", global.config_file, "configuration file (TOML)");
-  app.add_option("-d,--database", global.database, "libpq conninfo or URI (no passwords: use .pgpass)");
-  app.add_option("--read-database", global.read_database,
-                 "libpq conninfo or URI that history and reconcile read from, e.g. a hot standby "
-                 "(default: --database)");
-  app.add_flag("--no-prepared-statements", global.no_prepared_statements,
-               "send statements unnamed instead of preparing them (PgBouncer in transaction pooling mode)");
-  app.add_option("-o,--output", global.output, "output format")
-      ->check(CLI::IsMember({"table", "json", "jsonl", "csv"}));
-  app.add_option("--actor", global.actor, "name recorded in the audit log (default: the OS user)");
-  app.add_flag("-v,--verbose", global.verbose, "log debug details to stderr");
-  app.add_flag("-q,--quiet", global.quiet, "log only errors");
-
-  Commands commands;
   register_admin_commands(app, commands);
   register_money_commands(app, commands);
   register_query_commands(app, commands);
@@ -87,6 +72,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   register_digest_commands(app, commands);
   register_import_commands(app, commands);
   register_bench_commands(app, commands);
+}
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+            const EnvironmentLookup& environment) {
+  CommandLine line;
+  CLI::App& app = line.app;
+  OptionFlags& global = line.global;
+  Commands& commands = line.commands;
 
   Format format = Format::table;
   try {
@@ -105,24 +98,19 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     render_error(Status::Invalid(e.what()), format, nullptr, out, err);
     return exit_code(Code::invalid);
   }
-  format = format_of(global.output);
+  if (const std::string* output = global.text("output")) format = format_of(*output);
 
   Context context;
-  context.format = format;
-  context.quiet = global.quiet;
-  ConfigFlags flags;
-  if (!global.config_file.empty()) flags.config_file = global.config_file;
-  if (!global.database.empty()) flags.database = global.database;
-  if (!global.read_database.empty()) flags.read_database = global.read_database;
-  if (global.no_prepared_statements) flags.prepared_statements = false;
-  auto config = load_config(flags, environment);
+  auto config = load_config(global.given(), environment);
   if (!config.ok()) {
     render_error(config.status(), format, nullptr, out, err);
     return exit_code(config.status().code());
   }
   context.config = *config;
-  setup_logging(context.config.log_level, global.verbose, global.quiet);
-  context.actor = global.actor.empty() ? os_user(environment) : global.actor;
+  context.format = format;
+  context.quiet = context.config.quiet;
+  setup_logging(context.config.log_level, context.config.verbose, context.config.quiet);
+  context.actor = context.config.actor.empty() ? os_user(environment) : context.config.actor;
   if (Status s = validate_actor(context.actor); !s.ok()) {
     render_error(Status::Invalid("invalid --actor: " + s.message()), format, nullptr, out, err);
     return exit_code(Code::invalid);

@@ -10,23 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "core/config/config.hpp"
 #include "core/ledger/ledger.hpp"
 #include "core/store/store.hpp"
 
 namespace wallet::cli {
-
-struct GlobalOptions {
-  std::string config_file;
-  std::string database;
-  std::string read_database;
-  bool no_prepared_statements = false;
-  std::string output = "table";
-  std::string actor;
-  bool verbose = false;
-  bool quiet = false;
-};
 
 // Everything a command needs once the command line is parsed.
 struct Context {
@@ -70,9 +60,23 @@ void register_digest_commands(CLI::App& app, Commands& commands);
 void register_import_commands(CLI::App& app, Commands& commands);
 void register_bench_commands(CLI::App& app, Commands& commands);
 
+// walletctl's whole command line: the global flags of the option table and
+// every command (exposed so that tests can walk it).
+struct CommandLine {
+  CommandLine();
+  CLI::App app;
+  OptionFlags global;
+  Commands commands;
+};
+
 // Runs walletctl with these arguments; returns the process exit code.
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
             const EnvironmentLookup& environment);
+
+// nullopt for empty text: an optional flag that was not given.
+inline std::optional<std::string> optional_of(const std::string& text) {
+  return text.empty() ? std::nullopt : std::optional<std::string>(text);
+}
 
 // Turns a Result into a CommandResult with `make` applied to the value.
 template <typename T, typename F>

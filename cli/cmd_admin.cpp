@@ -8,10 +8,6 @@ namespace wallet::cli {
 
 namespace {
 
-std::optional<std::string> optional_of(const std::string& text) {
-  return text.empty() ? std::nullopt : std::optional<std::string>(text);
-}
-
 const std::vector<std::string> kWalletColumns = {"user", "asset", "balance", "reserved", "available", "created_at"};
 
 }  // namespace

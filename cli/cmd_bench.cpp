@@ -10,14 +10,8 @@ void register_bench_commands(CLI::App& app, Commands& commands) {
       "bench", "load generator: concurrent transfers between bench wallets (--hot: deposits from @treasury)");
   command->add_option("--clients", options->clients, "concurrent clients, each with its own connection (default 8)")
       ->check(CLI::Range(1, kBenchClientsMax));
-  command->add_option_function<std::string>(
-      "--duration",
-      [options](const std::string& text) {
-        auto parsed = parse_duration(text);
-        if (!parsed.ok()) throw CLI::ValidationError("--duration", parsed.status().message());
-        options->duration = *parsed;
-      },
-      "how long to run, e.g. 30s (default 10s)");
+  add_duration_option(command, "--duration", [options](Milliseconds duration) { options->duration = duration; },
+                      "how long to run, e.g. 30s (default 10s)");
   command->add_option("--wallets", options->wallets, "bench wallets to spread the load over (default 1000)")
       ->check(CLI::Range(int64_t{2}, kBenchWalletsMax));
   command->add_flag("--hot", options->hot, "deposits from the asset's @treasury instead of transfers");

@@ -1,5 +1,6 @@
 // walletctl deposit, withdraw, transfer.
 #include "cli/app.hpp"
+#include "core/domain/kinds.hpp"
 #include "core/domain/shapes.hpp"
 
 namespace wallet::cli {
@@ -10,17 +11,11 @@ const std::vector<std::string> kMovementColumns = {
     "transaction_id", "status", "kind", "asset", "amount", "from", "to",
     "memo", "idempotency_key", "replayed", "created_at"};
 
-CommandResult movement_result(Result<Movement> result, const Context& c) {
-  if (!result.ok()) return CommandResult(result.status());
-  const Movement& m = result.value();
-  if (Status outcome = movement_outcome(m); !outcome.ok()) {
-    return CommandResult(outcome, {{"transaction_id", m.transaction_id},
-                                   {"idempotency_key", m.idempotency_key},
-                                   {"status", m.status},
-                                   {"replayed", m.replayed}});
-  }
+CommandResult movement_result(const MovementOutcome& outcome, const Context& c) {
+  if (!outcome.ok()) return CommandResult(outcome.status(), outcome.error_fields());
+  const Movement& m = outcome.movement();
   Output output = single_output(to_json(m), kMovementColumns);
-  if (m.status == "pending" && !c.quiet) {
+  if (outcome.outcome() == Outcome::held && !c.quiet) {
     output.notes.push_back(m.expires_at ? "note: held until " + *m.expires_at + "; complete it with: walletctl post " +
                                               std::to_string(m.transaction_id) + " (or release it: walletctl void " +
                                               std::to_string(m.transaction_id) + ")"
@@ -37,24 +32,43 @@ CommandResult movement_result(Result<Movement> result, const Context& c) {
   return CommandResult(std::move(output));
 }
 
+// The system accounts an operation's kinds use, from the kinds table:
+// "@treasury (kinds: deposit, topup, bonus)", "@settlement (kind withdraw) or @revenue (kind purchase)".
+std::string accounts_help(Operation operation) {
+  std::vector<std::pair<Account, std::vector<std::string_view>>> groups;
+  for (const KindInfo& kind : kinds()) {
+    if (kind.operation != operation) continue;
+    const Account system = kind.debit == Account::user ? kind.credit : kind.debit;
+    if (groups.empty() || groups.back().first != system) groups.push_back({system, {}});
+    groups.back().second.push_back(kind.name);
+  }
+  std::string text;
+  for (const auto& [account, names] : groups) {
+    if (!text.empty()) text += " or ";
+    std::string list;
+    for (const auto& name : names) list += (list.empty() ? "" : ", ") + std::string(name);
+    text += std::string(system_user(account)) + (names.size() == 1 ? " (kind " : " (kinds: ") + list + ")";
+  }
+  return text;
+}
+
+std::string kinds_help(Operation operation) {
+  const auto names = kind_names(operation);
+  return "kind of movement: " + or_list(names) + " (default " + std::string(names.front()) + ")";
+}
+
 // Options shared by the three movement commands.
 void add_common(CLI::App* command, MovementInput& input, bool with_kind) {
   command->add_option("--asset", input.asset, "asset code")->required();
   command->add_option("--amount", input.amount, "decimal amount, at most the asset's scale in decimals")
       ->required();
-  if (with_kind) command->add_option("--kind", input.kind, "kind of movement");
+  if (with_kind) command->add_option("--kind", input.kind, kinds_help(input.operation));
   command->add_option("--key", input.idempotency_key,
                       "idempotency key (1-128 printable characters); generated and printed if omitted");
   command->add_option("--memo", input.memo, "free text, at most 500 bytes");
   command->add_flag("--pending", input.pending, "only reserve the amount (a hold); complete it with post, release it with void");
-  command->add_option_function<std::string>(
-      "--timeout",
-      [&input](const std::string& text) {
-        auto parsed = parse_duration(text);
-        if (!parsed.ok()) throw CLI::ValidationError("--timeout", parsed.status().message());
-        input.timeout = *parsed;
-      },
-      "with --pending: expiry of the hold, e.g. 30m, 24h (default [holds] timeout)");
+  add_duration_option(command, "--timeout", [&input](Milliseconds timeout) { input.timeout = timeout; },
+                      "with --pending: expiry of the hold, e.g. 30m, 24h (default [holds] timeout)");
 }
 
 }  // namespace
@@ -62,14 +76,13 @@ void add_common(CLI::App* command, MovementInput& input, bool with_kind) {
 void register_money_commands(CLI::App& app, Commands& commands) {
   auto deposit = std::make_shared<MovementInput>();
   deposit->operation = Operation::deposit;
-  auto* d = app.add_subcommand("deposit", "credit a user's wallet from @treasury (kinds: deposit, topup, bonus)");
+  auto* d = app.add_subcommand("deposit", "credit a user's wallet from " + accounts_help(Operation::deposit));
   d->add_option("--user", deposit->user, "user to credit")->required();
   add_common(d, *deposit, true);
 
   auto withdraw = std::make_shared<MovementInput>();
   withdraw->operation = Operation::withdraw;
-  auto* w = app.add_subcommand(
-      "withdraw", "debit a user's wallet to @settlement (kind withdraw) or @revenue (kind purchase)");
+  auto* w = app.add_subcommand("withdraw", "debit a user's wallet to " + accounts_help(Operation::withdraw));
   w->add_option("--user", withdraw->user, "user to debit")->required();
   add_common(w, *withdraw, true);
 
@@ -104,9 +117,7 @@ void register_money_commands(CLI::App& app, Commands& commands) {
   void_command->add_option("TXN", *void_id, "transaction id")->required();
   void_command->add_option("--reason", *void_reason, "why, recorded as the transaction's last error (at most 500 bytes)");
   commands.emplace_back(void_command, [void_id, void_reason](Context& c) -> CommandResult {
-    auto result = c.ledger->void_transaction(*void_id, *void_reason, c.actor);
-    if (!result.ok()) return CommandResult(result.status());
-    return CommandResult(single_output(to_json(*result), kMovementColumns));
+    return movement_result(c.ledger->void_transaction(*void_id, *void_reason, c.actor), c);
   });
 
   auto reverse_id = std::make_shared<std::string>();

@@ -1,17 +1,10 @@
 // walletctl balance, show, history, audit.
 #include "cli/app.hpp"
+#include "core/domain/kinds.hpp"
 #include "core/domain/shapes.hpp"
 #include "core/domain/validate.hpp"
 
 namespace wallet::cli {
-
-namespace {
-
-std::optional<std::string> optional_of(const std::string& text) {
-  return text.empty() ? std::nullopt : std::optional<std::string>(text);
-}
-
-}  // namespace
 
 void register_query_commands(CLI::App& app, Commands& commands) {
   // balance
@@ -54,8 +47,8 @@ void register_query_commands(CLI::App& app, Commands& commands) {
   auto strings = std::make_shared<std::array<std::string, 6>>();  // asset kind status since until cursor
   history->add_option("--user", query->user, "user id")->required();
   history->add_option("--asset", (*strings)[0], "only this asset");
-  history->add_option("--kind", (*strings)[1], "only this kind");
-  history->add_option("--status", (*strings)[2], "only this status: pending, posted, voided, failed");
+  history->add_option("--kind", (*strings)[1], "only this kind: " + or_list(kind_names()));
+  history->add_option("--status", (*strings)[2], "only this status: " + or_list(status_names()));
   history->add_option("--since", (*strings)[3], "from this time on (RFC 3339 or YYYY-MM-DD)");
   history->add_option("--until", (*strings)[4], "before this time");
   history->add_option("--limit", query->limit, "entries per page (1-1000, default 50)");

@@ -57,14 +57,9 @@ void register_reconcile_commands(CLI::App& app, Commands& commands) {
   auto full = std::make_shared<bool>(false);
   auto stuck_after = std::make_shared<std::optional<Milliseconds>>();
   reconcile_command->add_flag("--full", *full, "re-verify every entry, not only those since the last clean run");
-  reconcile_command->add_option_function<std::string>(
-      "--stuck-after",
-      [stuck_after](const std::string& text) {
-        auto parsed = parse_duration(text);
-        if (!parsed.ok()) throw CLI::ValidationError("--stuck-after", parsed.status().message());
-        *stuck_after = *parsed;
-      },
-      "a pending transaction older than this is stuck (default [reconcile] stuck_after, 15m)");
+  add_duration_option(reconcile_command, "--stuck-after", [stuck_after](Milliseconds after) { *stuck_after = after; },
+                      "a pending transaction older than this is stuck (default [reconcile] stuck_after, " +
+                          default_text(*find_option("reconcile.stuck_after")) + ")");
   commands.emplace_back(reconcile_command, [full, stuck_after](Context& c) -> CommandResult {
     auto report = reconcile(c.read_store(), *full, stuck_after->value_or(c.config.reconcile_stuck_after),
                             progress_bar(c.quiet || c.format != Format::table));

@@ -1,5 +1,7 @@
 #include "cli/output.hpp"
 
+#include "cli/options.hpp"
+
 #include <algorithm>
 #include <ostream>
 
@@ -130,10 +132,12 @@ void render(const Output& output, Format format, std::ostream& out) {
 
 void render_error(const Status& status, Format format, const nlohmann::json& extra,
                   std::ostream& out, std::ostream& err) {
-  err << "walletctl: " << status.message() << '\n';
+  // Core messages name input fields neutrally; walletctl names them by flag.
+  const std::string message = name_fields(status.message(), flag_of_field);
+  err << "walletctl: " << message << '\n';
   if (format == Format::json || format == Format::jsonl) {
     nlohmann::json document = {{"error", {{"code", std::string(code_name(status.code()))},
-                                          {"message", status.message()}}}};
+                                          {"message", message}}}};
     if (extra.is_object()) document["error"].update(extra);
     out << (format == Format::json ? document.dump(2) : document.dump()) << '\n';
   }

@@ -13,8 +13,15 @@ namespace {
 
 using nlohmann::json;
 
+// How walletd names an input field in a message: the header that carries
+// the idempotency key, else the JSON field of the body.
+std::string field_name(std::string_view field) {
+  if (field == "key") return "Idempotency-Key";
+  return "field \"" + std::string(field) + "\"";
+}
+
 HttpResponse status_response(const Status& status, const json& extra = nullptr) {
-  json body = error_json(status);
+  json body = error_json(Status(status.code(), name_fields(status.message(), field_name)));
   if (extra.is_object()) body["error"].update(extra);
   HttpResponse r{http_status(status.code()), body.dump(), "application/json", {}};
   if (status.code() == Code::temporary) r.headers.emplace_back("Retry-After", "1");
@@ -22,6 +29,12 @@ HttpResponse status_response(const Status& status, const json& extra = nullptr) 
 }
 
 HttpResponse json_response(int status, const json& body) { return {status, body.dump(), "application/json", {}}; }
+
+// The answer to a money movement: its HTTP status from the core's outcome table.
+HttpResponse outcome_response(const MovementOutcome& outcome) {
+  if (!outcome.ok()) return status_response(outcome.status(), outcome.error_fields());
+  return json_response(outcome.http_status(), to_json(outcome.movement()));
+}
 
 Result<int> limit_of(const HttpRequest& r, int fallback) {
   auto text = r.query_param("limit");
@@ -116,23 +129,19 @@ HttpResponse Api::movement(Operation op, const HttpRequest& r) {
   // must not hold this request, its database session and the row lock.
   in->settle_now = false;
   return with_ledger([&](Ledger& ledger, Store&) {
-    auto result = ledger.move(*in);
-    if (!result.ok()) {
-      metrics_.movement(in->kind.empty() ? "unknown" : in->kind, std::string(code_name(result.status().code())));
-      return status_response(result.status());
+    MovementOutcome outcome = ledger.move(*in);
+    if (!outcome.recorded()) {
+      metrics_.movement(in->kind.empty() ? "unknown" : in->kind, std::string(code_name(outcome.status().code())));
+    } else {
+      metrics_.movement(outcome->kind, outcome.replayed() ? "replayed" : outcome->status);
     }
-    const Movement& m = *result;
-    metrics_.movement(m.kind, m.replayed ? "replayed" : m.status);
-    if (m.kind == "withdraw" && m.status == "pending" && !m.replayed && ledger.settlement() != nullptr) {
-      settle_soon_(m.transaction_id);
+    if (outcome.recorded()) {
+      const Movement& m = *outcome;
+      if (m.kind == "withdraw" && m.status == "pending" && !m.replayed && ledger.settlement() != nullptr) {
+        settle_soon_(m.transaction_id);
+      }
     }
-    if (Status outcome = movement_outcome(m); !outcome.ok()) {
-      return status_response(outcome, {{"transaction_id", m.transaction_id},
-                                       {"idempotency_key", m.idempotency_key},
-                                       {"status", m.status},
-                                       {"replayed", m.replayed}});
-    }
-    return json_response(m.replayed ? 200 : 201, to_json(m));
+    return outcome_response(outcome);
   });
 }
 
@@ -158,15 +167,13 @@ HttpResponse Api::transaction_action(const std::string& action, const HttpReques
                                   "operate scope");
       }
     }
-    auto result = action == "post"   ? ledger.post(id, amount, actor(r))
-                  : action == "void" ? ledger.void_transaction(id, reason, actor(r))
-                                     : ledger.reverse(id, key, actor(r));
-    if (!result.ok()) return status_response(result.status());
-    if (action == "reverse") {
-      metrics_.movement("reversal", result->replayed ? "replayed" : result->status);
-      if (Status outcome = movement_outcome(*result); !outcome.ok()) return status_response(outcome);
+    MovementOutcome outcome = action == "post"   ? ledger.post(id, amount, actor(r))
+                              : action == "void" ? ledger.void_transaction(id, reason, actor(r))
+                                                 : ledger.reverse(id, key, actor(r));
+    if (action == "reverse" && outcome.recorded()) {
+      metrics_.movement("reversal", outcome.replayed() ? "replayed" : outcome->status);
     }
-    return json_response(result->replayed || action != "reverse" ? 200 : 201, to_json(*result));
+    return outcome_response(outcome);
   });
 }
 

@@ -52,13 +52,6 @@ class Body {
   json value_;
 };
 
-Status first_error(std::initializer_list<Status> statuses) {
-  for (const auto& s : statuses) {
-    if (!s.ok()) return s;
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<MovementInput> movement_input(Operation op, const std::string& text) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <thread>
 
+#include "cli/options.hpp"
 #include "core/domain/version.hpp"
 #include "core/store/conninfo.hpp"
 #include "core/domain/sha256.hpp"
@@ -29,31 +30,23 @@ using namespace wallet::daemon;
 // a short retry budget, clients retry with their idempotency keys.
 constexpr RetryPolicy kRequestRetries{3, std::chrono::milliseconds(10), std::chrono::milliseconds(100)};
 
-struct Options {
-  std::string config_file;
-  std::string database;
-  std::string log_file;
-  bool no_prepared_statements = false;
-  bool verbose = false;
-};
-
-void setup_logging(const Options& o, const Config& config) {
+void setup_logging(const Config& config) {
   std::shared_ptr<spdlog::logger> logger;
-  if (o.log_file.empty()) {
+  if (config.log_file.empty()) {
     logger = spdlog::stderr_color_mt("walletd");
   } else {
-    logger = spdlog::basic_logger_mt("walletd", o.log_file);
+    logger = spdlog::basic_logger_mt("walletd", config.log_file);
   }
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z walletd[%P] %l: %v");
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
-  spdlog::set_level(o.verbose ? spdlog::level::debug : spdlog::level::from_str(config.log_level));
+  spdlog::set_level(config.verbose ? spdlog::level::debug : spdlog::level::from_str(config.log_level));
 }
 
 // SIGHUP: reopen the log file (after logrotate moved it).
-void reopen_log(const Options& o) {
-  if (o.log_file.empty()) return;
-  auto logger = spdlog::basic_logger_mt("walletd-reopened-" + std::to_string(std::time(nullptr)), o.log_file);
+void reopen_log(const Config& config) {
+  if (config.log_file.empty()) return;
+  auto logger = spdlog::basic_logger_mt("walletd-reopened-" + std::to_string(std::time(nullptr)), config.log_file);
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z walletd[%P] %l: %v");
   logger->flush_on(spdlog::level::info);
   logger->set_level(spdlog::default_logger()->level());
@@ -119,13 +112,7 @@ int hash_token() {
 int main(int argc, char** argv) {
   CLI::App app{"walletd — the wallet ledger's JSON HTTP API and background worker", "walletd"};
   app.set_version_flag("--version", std::string("walletd ") + kVersion);
-  Options options;
-  app.add_option("-c,--config", options.config_file, "configuration file (TOML, see walletctl.toml(5))");
-  app.add_option("-d,--database", options.database, "libpq conninfo or URI (no passwords: use .pgpass)");
-  app.add_flag("--no-prepared-statements", options.no_prepared_statements,
-               "send statements unnamed instead of preparing them (PgBouncer in transaction pooling mode)");
-  app.add_option("--log-file", options.log_file, "log to this file instead of stderr; SIGHUP reopens it");
-  app.add_flag("-v,--verbose", options.verbose, "log debug details");
+  cli::OptionFlags options(app, kWalletd);
   auto* hash = app.add_subcommand("hash-token", "print the hex SHA-256 of a token read from stdin, for [[daemon.tokens]]");
   try {
     app.parse(argc, argv);
@@ -139,11 +126,7 @@ int main(int argc, char** argv) {
   }
   if (hash->parsed()) return hash_token();
 
-  ConfigFlags flags;
-  if (!options.config_file.empty()) flags.config_file = options.config_file;
-  if (!options.database.empty()) flags.database = options.database;
-  if (options.no_prepared_statements) flags.prepared_statements = false;
-  auto config = load_config(flags, [](const char* name) { return std::getenv(name); });
+  auto config = load_config(options.given(), [](const char* name) { return std::getenv(name); });
   if (!config.ok()) {
     std::cerr << "walletd: " << config.status().message() << '\n';
     return 2;
@@ -174,7 +157,7 @@ int main(int argc, char** argv) {
                  "behind a TLS-terminating proxy\n";
     return 2;
   }
-  setup_logging(options, *config);
+  setup_logging(*config);
   if (!daemon.tokens.empty()) {
     spdlog::warn("[daemon] tokens = [...] (plain tokens, full scope, named token1, token2...) is deprecated: use "
                  "[[daemon.tokens]] with name, sha256 (walletd hash-token) and scopes");
@@ -231,7 +214,7 @@ int main(int argc, char** argv) {
       int received = 0;
       sigwait(&signals, &received);
       if (received == SIGHUP) {
-        reopen_log(options);
+        reopen_log(*config);
         if (!http.tls_cert.empty()) {
           Status tls = server.reload_tls();
           if (tls.ok()) spdlog::info("TLS certificate and key reloaded");

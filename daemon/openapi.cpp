@@ -1,4 +1,6 @@
 // The OpenAPI 3 description of walletd's routes, served at /openapi.json.
+#include "core/domain/kinds.hpp"
+#include "core/domain/shapes.hpp"
 #include "core/domain/version.hpp"
 #include "core/domain/validate.hpp"
 #include "daemon/api.hpp"
@@ -60,58 +62,44 @@ json movement_operation(const std::string& summary, const std::string& schema) {
            }()}};
 }
 
+// The kinds a request of this operation may name, from the kinds table.
+json kind_enum(Operation operation) {
+  json names = json::array();
+  for (const auto& name : kind_names(operation)) names.push_back(std::string(name));
+  return {{"type", "string"}, {"enum", names}};
+}
+
 json schemas() {
   const json amount = {{"type", "string"}, {"pattern", "^[0-9]+(\\.[0-9]+)?$"},
                        {"description", "decimal string, at most the asset's scale in decimals"}};
   const json text = {{"type", "string"}};
-  const json nullable_text = {{"type", "string"}, {"nullable", true}};
   // The input bounds of walletctl(1), LIMITS (core/domain/validate.hpp).
   const json user_id = {{"type", "string"}, {"pattern", "^[A-Za-z0-9._:@-]{1,64}$"}, {"maxLength", kUserIdMax}};
   const json asset_code = {{"type", "string"}, {"pattern", "^[A-Z0-9_]{2,12}$"}, {"maxLength", kAssetCodeMax}};
   const json memo = {{"type", "string"}, {"maxLength", kMemoMax},
                      {"description", "at most 500 bytes of UTF-8, no control or bidirectional-override characters"}};
   const json reason = {{"type", "string"}, {"maxLength", kReasonMax}, {"description", "at most 500 bytes, as a memo"}};
-  return {
-      {"Error", {{"type", "object"}, {"properties", {{"error", {{"type", "object"}, {"properties", {{"code", text}, {"message", text}}}}}}}}},
+  json schemas = shape_schemas();
+  schemas.update({
       {"WalletRequest", {{"type", "object"}, {"required", {"user", "asset"}}, {"additionalProperties", false},
                          {"properties", {{"user", user_id}, {"asset", asset_code}}}}},
-      {"Wallet", {{"type", "object"}, {"properties", {{"wallet_id", {{"type", "integer"}}}, {"user", text}, {"asset", text},
-                                                      {"balance", amount}, {"reserved", amount}, {"available", amount},
-                                                      {"created_at", text}}}}},
-      {"Balance", {{"type", "object"}, {"properties", {{"user", text}, {"asset", text}, {"balance", amount},
-                                                       {"reserved", amount}, {"available", amount}}}}},
-      {"Balances", {{"type", "array"}, {"items", ref("Balance")}}},
       {"DepositRequest", {{"type", "object"}, {"required", {"user", "asset", "amount"}}, {"additionalProperties", false},
                           {"properties", {{"user", user_id}, {"asset", asset_code}, {"amount", amount},
-                                          {"kind", {{"type", "string"}, {"enum", {"deposit", "topup", "bonus"}}}},
+                                          {"kind", kind_enum(Operation::deposit)},
                                           {"memo", memo}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"WithdrawalRequest", {{"type", "object"}, {"required", {"user", "asset", "amount"}}, {"additionalProperties", false},
                              {"properties", {{"user", user_id}, {"asset", asset_code}, {"amount", amount},
-                                             {"kind", {{"type", "string"}, {"enum", {"withdraw", "purchase"}}}},
+                                             {"kind", kind_enum(Operation::withdraw)},
                                              {"memo", memo}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"TransferRequest", {{"type", "object"}, {"required", {"from", "to", "asset", "amount"}}, {"additionalProperties", false},
                            {"properties", {{"from", user_id}, {"to", user_id}, {"asset", asset_code}, {"amount", amount}, {"memo", memo},
                                            {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"PostRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"amount", amount}}}}},
       {"VoidRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"reason", reason}}}}},
-      {"Movement", {{"type", "object"},
-                    {"properties", {{"transaction_id", {{"type", "integer"}}}, {"idempotency_key", text},
-                                    {"status", {{"type", "string"}, {"enum", {"pending", "posted", "voided", "failed"}}}},
-                                    {"kind", text}, {"asset", text}, {"amount", amount}, {"posted_amount", nullable_text},
-                                    {"from", text}, {"to", text}, {"memo", text}, {"created_at", text},
-                                    {"expires_at", nullable_text}, {"replayed", {{"type", "boolean"}}}}}}},
-      {"Transaction", {{"allOf", json::array({ref("Movement"), {{"type", "object"},
-                        {"properties", {{"updated_at", text}, {"attempts", {{"type", "integer"}}},
-                                        {"next_attempt_at", nullable_text}, {"last_error", nullable_text},
-                                        {"entries", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}}})}}},
-      {"History", {{"type", "object"},
-                   {"properties", {{"entries", {{"type", "array"}, {"items", {{"type", "object"},
-                     {"properties", {{"transaction_id", {{"type", "integer"}}}, {"kind", text}, {"status", text},
-                                     {"asset", text}, {"amount", amount}, {"balance_after", nullable_text},
-                                     {"counterparty", text}, {"created_at", text}, {"memo", text}}}}}}},
-                                   {"next_cursor", nullable_text}}}}},
+      {"Balances", {{"type", "array"}, {"items", ref("Balance")}}},
       {"Health", {{"type", "object"}, {"properties", {{"status", text}, {"database", text}}}}},
-  };
+  });
+  return schemas;
 }
 
 }  // namespace
@@ -127,8 +115,8 @@ json openapi_document() {
                  {"responses", responses(200, "Balances", {400, 401, 404, 429, 503})}}}}},
       {"/v1/users/{user}/history",
        {{"get", {{"summary", "a user's transactions, newest first, keyset-paginated"},
-                 {"parameters", json::array({user, query_param("asset", "only this asset"), query_param("kind", "only this kind"),
-                                             query_param("status", "pending, posted, voided or failed"),
+                 {"parameters", json::array({user, query_param("asset", "only this asset"), query_param("kind", "only this kind: " + or_list(kind_names())),
+                                             query_param("status", "only this status: " + or_list(status_names())),
                                              query_param("since", "RFC 3339 time"), query_param("until", "RFC 3339 time"),
                                              query_param("limit", "1-1000, default 50"),
                                              query_param("cursor", "next_cursor of the previous page")})},

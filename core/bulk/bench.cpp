@@ -97,13 +97,13 @@ void run_client(const std::string& conninfo, const Config& config, const BenchOp
     const auto started = std::chrono::steady_clock::now();
     auto result = ledger.move(in);
     const auto took = std::chrono::steady_clock::now() - started;
-    if (!result.ok()) {
+    if (!result.recorded()) {
       note_error(out, result.status().message());
       continue;
     }
     out.latency.record(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
     ++out.ops;
-    if (result->status == "failed") ++out.refused;
+    if (result.outcome() == Outcome::insufficient_funds) ++out.refused;
   }
 }
 

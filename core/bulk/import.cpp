@@ -18,13 +18,6 @@ namespace {
 // The memo of an opening balance when the wallet record gives none.
 constexpr const char* kOpeningBalanceMemo = "opening balance";
 
-Status first_error(std::initializer_list<Status> statuses) {
-  for (const auto& s : statuses) {
-    if (!s.ok()) return s;
-  }
-  return Status::Ok();
-}
-
 MovementInput movement_input_of(const ImportRecord& r) {
   MovementInput in;
   switch (r.type) {
@@ -201,8 +194,8 @@ Result<ImportLine> import_line_of(const ImportRecord& r, int64_t line, int scale
   if (Status s = first_error({check_record(r), check_values(r)}); !s.ok()) return s;
   auto route = route_of(movement_input_of(r));
   if (!route.ok()) return route.status();
-  if (settlement_configured && route->kind == "withdraw") {
-    return Status::Invalid("kind withdraw waits for the settlement command, which import does not run: "
+  if (settlement_configured && route->settles) {
+    return Status::Invalid("kind " + route->kind + " waits for the settlement command, which import does not run: "
                            "use walletctl withdraw for it");
   }
   ImportLine out;

@@ -1,29 +1,20 @@
 #include "core/config/config.hpp"
 
-#include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <map>
 #include <regex>
-#include <set>
+#include <algorithm>
+#include <cassert>
+#include <optional>
 #include <toml++/toml.h>
 
+#include "core/config/options.hpp"
 #include "core/domain/validate.hpp"
 
 namespace wallet {
 
 namespace {
-
-// Keys the file may contain, "table.key". Anything else is a typo.
-const std::set<std::string> kKnownKeys = {
-    "database",          "read_database",      "prepared_statements", "log.level",          "holds.timeout",
-    "settlement.command", "settlement.timeout", "settlement.env",     "reconcile.stuck_after",
-    "daemon.listen",      "daemon.threads",     "daemon.pool_size",
-    "daemon.tokens",      "daemon.rate_limit_per_second", "daemon.body_bytes_max",
-    "daemon.request_timeout", "daemon.worker_interval",
-    // walletd's event-driven server, its limits, TLS
-    "daemon.io_threads", "daemon.connections_max", "daemon.auth_failures_per_minute",
-    "daemon.tls_cert", "daemon.tls_key", "daemon.allow_plaintext",
-};
 
 // Longest toml++ error description kept in a message.
 constexpr std::size_t kTomlErrorShownMax = 200;
@@ -54,54 +45,83 @@ class FileReader {
     return Status::Ok();
   }
 
-  Status text(const char* key, std::string& out) {
+  // Reads one option's key, if present, checking type, choices and bound.
+  Status read(const OptionSpec& option) {
+    const std::string key(option.key);
     auto node = root_.at_path(key);
     if (!node) return Status::Ok();
+    Status s = key == "daemon.tokens"
+                   ? tokens(option, key, node, config_.daemon.tokens, config_.daemon.named_tokens)
+                   : std::visit([&](auto field) { return assign(option, key, node, field(config_)); }, option.field);
+    if (s.ok()) config_.sources[key] = source_;
+    return s;
+  }
+
+ private:
+  Status known(const std::string& key) {
+    const OptionSpec* option = find_option(key);
+    if (option == nullptr || !option->in_file) return Status::Invalid(source_ + ": unknown key \"" + key + "\"");
+    return Status::Ok();
+  }
+  Status wrong_type(const std::string& key, const std::string& expected) {
+    return Status::Invalid(source_ + ": " + key + " must be " + expected);
+  }
+
+  Status assign(const OptionSpec& option, const std::string& key, toml::node_view<const toml::node> node,
+                std::string& out) {
     auto value = node.value<std::string>();
-    if (!value) return wrong_type(key, "a string");
+    if (!node.is_string() || !value) return wrong_type(key, "a string");
+    if (!option.choices.empty() && std::find(option.choices.begin(), option.choices.end(), *value) == option.choices.end()) {
+      return wrong_type(key, bound_text(option));
+    }
     out = *value;
-    config_.sources[key] = source_;
     return Status::Ok();
   }
-
-  Status duration(const char* key, Milliseconds& out) {
-    std::string value;
-    auto node = root_.at_path(key);
-    if (!node) return Status::Ok();
-    if (!node.is_string()) return wrong_type(key, "a duration string like \"30s\"");
-    auto parsed = parse_duration(*node.value<std::string>());
-    if (!parsed.ok()) return Status::Invalid(source_ + ": " + key + ": " + parsed.status().message());
-    out = *parsed;
-    config_.sources[key] = source_;
-    return Status::Ok();
-  }
-
-  Status boolean(const char* key, bool& out) {
-    auto node = root_.at_path(key);
-    if (!node) return Status::Ok();
+  Status assign(const OptionSpec&, const std::string& key, toml::node_view<const toml::node> node, bool& out) {
     auto value = node.value<bool>();
     if (!node.is_boolean() || !value) return wrong_type(key, "true or false");
     out = *value;
-    config_.sources[key] = source_;
+    return Status::Ok();
+  }
+  Status assign(const OptionSpec& option, const std::string& key, toml::node_view<const toml::node> node, int& out) {
+    auto value = node.value<int64_t>();
+    if (!node.is_integer() || !value || *value < option.low || *value > option.high) {
+      return wrong_type(key, bound_text(option));
+    }
+    out = static_cast<int>(*value);
+    return Status::Ok();
+  }
+  Status assign(const OptionSpec& option, const std::string& key, toml::node_view<const toml::node> node,
+                Milliseconds& out) {
+    if (!node.is_string()) return wrong_type(key, "a duration string like \"30s\"");
+    auto parsed = parse_duration(*node.value<std::string>());
+    if (!parsed.ok()) return Status::Invalid(source_ + ": " + key + ": " + parsed.status().message());
+    if (parsed->count() < option.low) return wrong_type(key, bound_text(option));
+    out = *parsed;
+    return Status::Ok();
+  }
+  Status assign(const OptionSpec&, const std::string& key, toml::node_view<const toml::node> node,
+                std::vector<std::string>& out) {
+    const auto* array = node.as_array();
+    if (array == nullptr) return wrong_type(key, "an array of strings");
+    std::vector<std::string> values;
+    for (const auto& element : *array) {
+      auto value = element.value<std::string>();
+      if (!value) return wrong_type(key, "an array of strings");
+      values.push_back(*value);
+    }
+    out = std::move(values);
     return Status::Ok();
   }
 
-  Status integer(const char* key, int& out, int low, int high) {
-    auto node = root_.at_path(key);
-    if (!node) return Status::Ok();
-    auto value = node.value<int64_t>();
-    if (!node.is_integer() || !value || *value < low || *value > high) {
-      return wrong_type(key, "an integer from " + std::to_string(low) + " to " + std::to_string(high));
-    }
-    out = static_cast<int>(*value);
-    config_.sources[key] = source_;
-    return Status::Ok();
+  Status assign(const OptionSpec&, const std::string& key, toml::node_view<const toml::node> node,
+                std::map<std::string, std::string>& out) {
+    return environment(key, node, out);
   }
 
   // A table of environment variables: NAME = "value" (see Config::settlement_env).
-  Status environment(const char* key, std::map<std::string, std::string>& out) {
-    auto node = root_.at_path(key);
-    if (!node) return Status::Ok();
+  Status environment(const std::string& key, toml::node_view<const toml::node> node,
+                     std::map<std::string, std::string>& out) {
     const auto* table = node.as_table();
     if (table == nullptr) return wrong_type(key, "a table of NAME = \"value\" strings");
     if (table->size() > kSettlementEnvEntriesMax) {
@@ -113,39 +133,21 @@ class FileReader {
       if (Status s = check_variable_name(key, name); !s.ok()) return s;
       auto value = element.value<std::string>();
       if (!value || value->find('\0') != std::string::npos) {
-        return wrong_type((std::string(key) + "." + name).c_str(), "a string without NUL characters");
+        return wrong_type(key + "." + name, "a string without NUL characters");
       }
       values[name] = *value;
     }
     out = std::move(values);
-    config_.sources[key] = source_;
-    return Status::Ok();
-  }
-
-  Status strings(const char* key, std::vector<std::string>& out) {
-    auto node = root_.at_path(key);
-    if (!node) return Status::Ok();
-    const auto* array = node.as_array();
-    if (array == nullptr) return wrong_type(key, "an array of strings");
-    std::vector<std::string> values;
-    for (const auto& element : *array) {
-      auto value = element.value<std::string>();
-      if (!value) return wrong_type(key, "an array of strings");
-      values.push_back(*value);
-    }
-    out = std::move(values);
-    config_.sources[key] = source_;
     return Status::Ok();
   }
 
   // `[daemon] tokens`: the deprecated array of plain tokens, or an array
   // of tables {name, sha256, scopes} ([[daemon.tokens]]).
-  Status tokens(const char* key, std::vector<std::string>& plain, std::vector<DaemonToken>& named) {
-    auto node = root_.at_path(key);
-    if (!node) return Status::Ok();
+  Status tokens(const OptionSpec& option, const std::string& key, toml::node_view<const toml::node> node,
+                std::vector<std::string>& plain, std::vector<DaemonToken>& named) {
     const auto* array = node.as_array();
     if (array == nullptr) return wrong_type(key, "an array of strings or of tables {name, sha256, scopes}");
-    if (array->empty() || !array->front().is_table()) return strings(key, plain);
+    if (array->empty() || !array->front().is_table()) return assign(option, key, node, plain);
     std::vector<DaemonToken> tokens;
     for (const auto& element : *array) {
       const auto* table = element.as_table();
@@ -161,11 +163,9 @@ class FileReader {
       tokens.push_back(std::move(*token));
     }
     named = std::move(tokens);
-    config_.sources[key] = source_;
     return Status::Ok();
   }
 
- private:
   Result<DaemonToken> token_of(const toml::table& table, std::size_t position) {
     const std::string where = source_ + ": daemon.tokens entry " + std::to_string(position);
     for (const auto& [inner, unused] : table) {
@@ -203,11 +203,7 @@ class FileReader {
     return token;
   }
 
-  Status known(const std::string& key) {
-    if (kKnownKeys.count(key) == 0) return Status::Invalid(source_ + ": unknown key \"" + key + "\"");
-    return Status::Ok();
-  }
-  Status check_variable_name(const char* key, const std::string& name) {
+  Status check_variable_name(const std::string& key, const std::string& name) {
     bool good = !name.empty() && name.size() <= kEnvironmentNameBytesMax && !(name[0] >= '0' && name[0] <= '9');
     for (char c : name) good = good && (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_');
     if (!good) {
@@ -221,10 +217,6 @@ class FileReader {
     }
     return Status::Ok();
   }
-  Status wrong_type(const char* key, const std::string& expected) {
-    return Status::Invalid(source_ + ": " + key + " must be " + expected);
-  }
-
   const toml::table& root_;
   const std::string& source_;
   Config& config_;
@@ -242,40 +234,28 @@ std::optional<std::string> default_file(const EnvironmentLookup& environment) {
   return std::nullopt;
 }
 
-// A text setting: a non-empty environment value over the file's, then the
-// flag over both; records which source set it.
-void override_text(const char* env, const std::optional<std::string>& flag, const char* key, std::string& value,
-                   Config& config) {
-  if (env != nullptr && *env != '\0') {
-    value = env;
-    config.sources[key] = "environment";
-  }
-  if (flag) {
-    value = *flag;
-    config.sources[key] = "flag";
-  }
+// The flag's long name ("--database") for messages.
+std::string long_flag(const OptionSpec& option) {
+  const auto at = option.flag.rfind("--");
+  return std::string(option.flag.substr(at == std::string_view::npos ? 0 : at));
 }
 
-// Environment, then flags, over what the file said (flags win).
+// Environment, then flags, over what the file said (flags win). An empty
+// variable counts as unset.
 Status apply_overrides(const ConfigFlags& flags, const EnvironmentLookup& environment, Config& config) {
-  override_text(environment("WALLETCTL_DATABASE"), flags.database, "database", config.database, config);
-  override_text(environment("WALLETCTL_READ_DATABASE"), flags.read_database, "read_database", config.read_database,
-                config);
-  if (const char* env = environment("WALLETCTL_PREPARED_STATEMENTS"); env != nullptr && *env != '\0') {
-    const std::string value = env;
-    if (value == "on" || value == "true" || value == "1") {
-      config.prepared_statements = true;
-    } else if (value == "off" || value == "false" || value == "0") {
-      config.prepared_statements = false;
-    } else {
-      return Status::Invalid("WALLETCTL_PREPARED_STATEMENTS must be on, off, true, false, 1 or 0, not \"" +
-                             excerpt(value, kEnvironmentValueShownMax) + "\"");
-    }
-    config.sources["prepared_statements"] = "environment";
+  for (const OptionSpec& option : option_table()) {
+    if (option.environment.empty() || option.key == "config") continue;
+    const char* value = environment(std::string(option.environment).c_str());
+    if (value == nullptr || *value == '\0') continue;
+    if (Status s = set_option_text(option, value, std::string(option.environment), config); !s.ok()) return s;
+    config.sources[std::string(option.key)] = "environment";
   }
-  if (flags.prepared_statements) {
-    config.prepared_statements = *flags.prepared_statements;
-    config.sources["prepared_statements"] = "flag";
+  for (const auto& [key, value] : flags) {
+    const OptionSpec* option = find_option(key);
+    assert(option != nullptr && !option->flag.empty() && "flags come from the option table");
+    if (key == "config") continue;
+    if (Status s = set_option_text(*option, value, long_flag(*option), config); !s.ok()) return s;
+    config.sources[key] = "flag";
   }
   return Status::Ok();
 }
@@ -293,58 +273,30 @@ Status apply_config_text(std::string_view text, const std::string& source, Confi
                            excerpt(error.description(), kTomlErrorShownMax));
   }
   FileReader reader(root, source, config);
-  for (Status s : {reader.check_keys(),
-                   reader.text("database", config.database),
-                   reader.text("read_database", config.read_database),
-                   reader.boolean("prepared_statements", config.prepared_statements),
-                   reader.text("log.level", config.log_level),
-                   reader.duration("holds.timeout", config.holds_timeout),
-                   reader.text("settlement.command", config.settlement_command),
-                   reader.duration("settlement.timeout", config.settlement_timeout),
-                   reader.environment("settlement.env", config.settlement_env),
-                   reader.duration("reconcile.stuck_after", config.reconcile_stuck_after),
-                   reader.text("daemon.listen", config.daemon.listen),
-                   reader.integer("daemon.threads", config.daemon.threads, 1, 256),
-                   reader.integer("daemon.pool_size", config.daemon.pool_size, 1, 256),
-                   reader.tokens("daemon.tokens", config.daemon.tokens, config.daemon.named_tokens),
-                   reader.integer("daemon.rate_limit_per_second", config.daemon.rate_limit_per_second, 1, 1'000'000),
-                   reader.integer("daemon.body_bytes_max", config.daemon.body_bytes_max, 1024, 16 << 20),
-                   reader.duration("daemon.request_timeout", config.daemon.request_timeout),
-                   reader.duration("daemon.worker_interval", config.daemon.worker_interval),
-                   reader.integer("daemon.io_threads", config.daemon.io_threads, 1, 64),
-                   reader.integer("daemon.connections_max", config.daemon.connections_max, 1, 1'000'000),
-                   reader.integer("daemon.auth_failures_per_minute", config.daemon.auth_failures_per_minute, 1,
-                                  1'000'000),
-                   reader.text("daemon.tls_cert", config.daemon.tls_cert),
-                   reader.text("daemon.tls_key", config.daemon.tls_key),
-                   reader.boolean("daemon.allow_plaintext", config.daemon.allow_plaintext)}) {
-    if (!s.ok()) return s;
-  }
-  if (config.holds_timeout < Milliseconds{1000}) return Status::Invalid(source + ": holds.timeout must be at least 1s");
-  if (config.settlement_timeout < Milliseconds{100}) {
-    return Status::Invalid(source + ": settlement.timeout must be at least 100ms");
-  }
-  if (config.daemon.worker_interval < Milliseconds{100}) {
-    return Status::Invalid(source + ": daemon.worker_interval must be at least 100ms");
+  if (Status s = reader.check_keys(); !s.ok()) return s;
+  for (const OptionSpec& option : option_table()) {
+    if (!option.in_file) continue;
+    if (Status s = reader.read(option); !s.ok()) return s;
   }
   if (config.daemon.tls_cert.empty() != config.daemon.tls_key.empty()) {
     return Status::Invalid(source + ": daemon.tls_cert and daemon.tls_key go together");
-  }
-  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-  if (kLevels.count(config.log_level) == 0) {
-    return Status::Invalid(source + ": log.level must be one of trace, debug, info, warn, error, critical, off");
   }
   return Status::Ok();
 }
 
 Result<Config> load_config(const ConfigFlags& flags, const EnvironmentLookup& environment) {
   Config config;
-  std::optional<std::string> file = flags.config_file;
-  if (!file) {
-    if (const char* env = environment("WALLETCTL_CONFIG"); env != nullptr && *env != '\0') file = env;
+  std::optional<std::string> file;
+  std::string file_source = "default";
+  if (auto flag = flags.find("config"); flag != flags.end()) {
+    file = flag->second;
+    file_source = "flag";
+  } else if (const char* env = environment("WALLETCTL_CONFIG"); env != nullptr && *env != '\0') {
+    file = env;
+    file_source = "environment";
+  } else {
+    file = default_file(environment);
   }
-  const bool explicit_file = file.has_value();
-  if (!file) file = default_file(environment);
   if (file) {
     std::error_code ignored;
     if (!std::filesystem::is_regular_file(*file, ignored)) {
@@ -367,13 +319,10 @@ Result<Config> load_config(const ConfigFlags& flags, const EnvironmentLookup& en
     Status s = apply_config_text(text, *file, config);
     if (!s.ok()) return s;
     config.file = *file;
+    config.sources["config"] = file_source;
   }
-  (void)explicit_file;
   if (Status s = apply_overrides(flags, environment, config); !s.ok()) return s;
-  for (const char* key : {"database", "read_database", "prepared_statements", "log.level", "holds.timeout", "settlement.command",
-                          "settlement.timeout", "settlement.env", "reconcile.stuck_after"}) {
-    config.sources.emplace(key, "default");
-  }
+  for (const OptionSpec& option : option_table()) config.sources.emplace(std::string(option.key), "default");
   return config;
 }
 

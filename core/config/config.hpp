@@ -1,20 +1,17 @@
 // Configuration: command-line flag > environment > TOML file > defaults.
 //
-// The file is --config, else $WALLETCTL_CONFIG, else
-// ~/.config/walletctl/config.toml, else /etc/walletctl/walletctl.toml (the
-// last two only when they exist). Every key is optional; an unknown key or a
-// value of the wrong type is Invalid, naming the file and key. The database
-// conninfo is passed to libpq as is, so libpq's PG* variables fill in
-// whatever it leaves out. sources() says which source set each value.
-//
-// Variables: WALLETCTL_CONFIG, WALLETCTL_DATABASE, WALLETCTL_READ_DATABASE,
-// WALLETCTL_PREPARED_STATEMENTS (on|off|true|false|1|0; anything else is
-// Invalid).
+// Every setting is a row of the option table (options.hpp), which names its
+// flag, environment variable and file key. The file is --config, else
+// $WALLETCTL_CONFIG, else ~/.config/walletctl/config.toml, else
+// /etc/walletctl/walletctl.toml (the last two only when they exist). Every
+// key is optional; an unknown key or a value of the wrong type is Invalid,
+// naming the file and key. The database conninfo is passed to libpq as is,
+// so libpq's PG* variables fill in whatever it leaves out. Config::sources
+// says which source set each value.
 #pragma once
 
 #include <functional>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,17 +78,20 @@ struct Config {
   Milliseconds reconcile_stuck_after{15LL * 60 * 1000};
   DaemonConfig daemon;
 
+  // Flags only (no variable, no file key).
+  std::string output = "table";  // walletctl: table, json, jsonl or csv
+  std::string actor;             // walletctl: empty means the OS user
+  bool verbose = false;
+  bool quiet = false;            // walletctl
+  std::string log_file;          // walletd: empty means stderr
+
   std::string file;                              // the file read, or empty
   std::map<std::string, std::string> sources;    // key -> "flag", "environment", file, "default"
 };
 
-// What the command line said; nullopt when the flag was not given.
-struct ConfigFlags {
-  std::optional<std::string> config_file;
-  std::optional<std::string> database;
-  std::optional<std::string> read_database;
-  std::optional<bool> prepared_statements;
-};
+// What the command line said: option key ("database") -> the flag's value
+// as text ("false" for --no-prepared-statements). Absent: not given.
+using ConfigFlags = std::map<std::string, std::string, std::less<>>;
 
 // The conninfo that history and reconcile use: read_database, else database.
 inline const std::string& read_conninfo(const Config& config) {

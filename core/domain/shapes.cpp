@@ -1,6 +1,7 @@
 #include "core/domain/shapes.hpp"
 
 #include "core/domain/amount.hpp"
+#include "core/domain/kinds.hpp"
 
 namespace wallet {
 
@@ -122,10 +123,82 @@ nlohmann::json error_json(const Status& status) {
   return {{"error", {{"code", std::string(code_name(status.code()))}, {"message", status.message()}}}};
 }
 
-Status failure_status(const Movement& m) {
-  if (m.error_code == "insufficient_funds") return Status::Insufficient(m.error_message);
-  return Status::Conflict(m.error_message.empty() ? "transaction " + std::to_string(m.transaction_id) + " failed"
-                                                  : m.error_message);
+namespace {
+
+using nlohmann::json;
+
+json object(json properties) { return {{"type", "object"}, {"properties", std::move(properties)}}; }
+json ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+
+json names_enum(const std::vector<std::string_view>& names) {
+  json values = json::array();
+  for (const auto& n : names) values.push_back(std::string(n));
+  return {{"type", "string"}, {"enum", values}};
+}
+
+}  // namespace
+
+nlohmann::json shape_schemas() {
+  const json amount = {{"type", "string"}, {"pattern", "^-?[0-9]+(\\.[0-9]+)?$"},
+                       {"description", "decimal string in the asset's scale"}};
+  const json nullable_amount = {{"type", "string"}, {"nullable", true}, {"description", "decimal string, or null"}};
+  const json text = {{"type", "string"}};
+  const json nullable_text = {{"type", "string"}, {"nullable", true}};
+  const json integer = {{"type", "integer"}};
+  const json boolean = {{"type", "boolean"}};
+  json movement = object({{"transaction_id", integer},
+                          {"idempotency_key", text},
+                          {"key_generated", {{"type", "boolean"}, {"description", "present (true) when the key was generated"}}},
+                          {"status", names_enum(status_names())},
+                          {"kind", names_enum(kind_names())},
+                          {"asset", text},
+                          {"amount", amount},
+                          {"posted_amount", nullable_amount},
+                          {"from", text},
+                          {"to", text},
+                          {"memo", text},
+                          {"created_at", text},
+                          {"expires_at", nullable_text},
+                          {"replayed", boolean}});
+  json transaction = movement;
+  transaction["properties"].erase("key_generated");
+  transaction["properties"].update({{"updated_at", text},
+                                    {"attempts", integer},
+                                    {"next_attempt_at", nullable_text},
+                                    {"last_error", nullable_text},
+                                    {"settlement", {{"type", "boolean"}, {"description", "waits for the settlement command"}}},
+                                    {"reverses", {{"type", "integer"}, {"nullable", true}, {"description", "the transaction it reverses"}}},
+                                    {"entries", {{"type", "array"}, {"items", ref("LedgerEntry")}}}});
+  std::string codes;
+  for (Code code : {Code::internal, Code::invalid, Code::insufficient_funds, Code::not_found, Code::conflict,
+                    Code::temporary}) {
+    codes += (codes.empty() ? "" : ", ") + std::string(code_name(code));
+  }
+  // Not an enum: the HTTP layer adds codes of its own (unauthorized, rate_limited, ...).
+  const json code = {{"type", "string"}, {"description", "machine-readable: " + codes + ", or one of the HTTP layer"}};
+  return {
+      {"Wallet", object({{"wallet_id", integer}, {"user", text}, {"asset", text}, {"balance", amount},
+                         {"reserved", amount}, {"available", amount}, {"created_at", text}})},
+      {"Balance", object({{"user", text}, {"asset", text}, {"balance", amount}, {"reserved", amount},
+                          {"available", amount}})},
+      {"Movement", movement},
+      {"LedgerEntry", object({{"entry_id", integer}, {"user", text}, {"wallet_id", integer}, {"amount", amount},
+                              {"version", integer}, {"balance_before", amount}, {"balance_after", amount},
+                              {"hash", text}, {"created_at", text}})},
+      {"Transaction", transaction},
+      {"HistoryEntry", object({{"transaction_id", integer}, {"kind", names_enum(kind_names())},
+                               {"status", names_enum(status_names())}, {"asset", text}, {"amount", amount},
+                               {"balance_after", nullable_amount}, {"counterparty", text}, {"created_at", text},
+                               {"memo", text}})},
+      {"History", object({{"entries", {{"type", "array"}, {"items", ref("HistoryEntry")}}},
+                          {"next_cursor", nullable_text}})},
+      {"Error", object({{"error", object({{"code", code},
+                                          {"message", text},
+                                          {"transaction_id", integer},
+                                          {"idempotency_key", text},
+                                          {"status", names_enum(status_names())},
+                                          {"replayed", boolean}})}})},
+  };
 }
 
 }  // namespace wallet

@@ -23,8 +23,11 @@ nlohmann::json to_json(const MigrationState& state);
 // {"error": {"code": "...", "message": "..."}}
 nlohmann::json error_json(const Status& status);
 
-// A movement refused for insufficient funds is stored as failed; callers
-// report it as this Status (exit 3 / HTTP 422).
-Status failure_status(const Movement& movement);
+// OpenAPI 3 schemas of the shapes walletd answers with, by name: Wallet,
+// Balance, Movement, LedgerEntry, Transaction, HistoryEntry, History, Error.
+// Written next to the to_json functions above, and held to them by
+// tests/unit/openapi_test.cpp (every key written is in its schema and every
+// property of a schema is written); enums come from the kinds table.
+nlohmann::json shape_schemas();
 
 }  // namespace wallet

@@ -32,6 +32,32 @@ const CodeInfo& info(Code code) {
 
 }  // namespace
 
+namespace {
+// Marks a field name in a message: a control character, which no excerpt of
+// user text contains (excerpt() shows them as '?').
+constexpr char kFieldMark = '\x1f';
+}  // namespace
+
+std::string field_ref(std::string_view field) {
+  return std::string(1, kFieldMark) + std::string(field) + std::string(1, kFieldMark);
+}
+
+std::string name_fields(std::string_view message, const std::function<std::string(std::string_view)>& name) {
+  std::string out;
+  for (std::size_t at = 0; at < message.size();) {
+    const std::size_t open = message.find(kFieldMark, at);
+    const std::size_t close = open == std::string_view::npos ? open : message.find(kFieldMark, open + 1);
+    if (close == std::string_view::npos) {
+      out += message.substr(at);
+      break;
+    }
+    out += message.substr(at, open - at);
+    out += name(message.substr(open + 1, close - open - 1));
+    at = close + 1;
+  }
+  return out;
+}
+
 std::string_view code_name(Code code) { return info(code).name; }
 int exit_code(Code code) { return info(code).exit_code; }
 int http_status(Code code) { return info(code).http_status; }

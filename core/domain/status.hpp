@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cassert>
+#include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +53,22 @@ std::string_view code_name(Code code);
 int exit_code(Code code);
 // HTTP status of a code (200, 500, 400, 422, 404, 409, 503).
 int http_status(Code code);
+
+// The first non-ok Status of `statuses` (all evaluated up front, so only for
+// cheap checks without side effects), or Ok.
+inline Status first_error(std::initializer_list<Status> statuses) {
+  for (const auto& s : statuses) {
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+// An input field named in a core message. Core messages never use one
+// front end's syntax: walletctl shows the field as its flag (--timeout),
+// walletd as its JSON field or header, through name_fields().
+std::string field_ref(std::string_view field);
+// `message` with each field_ref(f) replaced by name(f).
+std::string name_fields(std::string_view message, const std::function<std::string(std::string_view)>& name);
 
 // A value or a non-ok Status.
 template <typename T>

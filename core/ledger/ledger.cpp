@@ -3,11 +3,11 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <set>
 
 #include <spdlog/spdlog.h>
 
 #include "core/domain/amount.hpp"
+#include "core/domain/kinds.hpp"
 #include "core/domain/shapes.hpp"
 #include "core/domain/timestamp.hpp"
 #include "core/domain/validate.hpp"
@@ -15,15 +15,6 @@
 namespace wallet {
 
 namespace {
-
-const char* operation_name(Operation op) {
-  switch (op) {
-    case Operation::deposit: return "deposit";
-    case Operation::withdraw: return "withdraw";
-    case Operation::transfer: return "transfer";
-  }
-  return "?";
-}
 
 std::string arguments_of(const MovementInput& in, const std::string& key) {
   nlohmann::json args = {{"user", in.user}, {"asset", in.asset}, {"amount", in.amount},
@@ -36,34 +27,26 @@ std::string arguments_of(const MovementInput& in, const std::string& key) {
   return args.dump();
 }
 
-// Stops at the first failing status.
-Status first_error(std::initializer_list<Status> statuses) {
-  for (const auto& s : statuses) {
-    if (!s.ok()) return s;
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<Route> route_of(const MovementInput& in) {
-  const std::string kind = in.kind.empty() ? operation_name(in.operation) : in.kind;
-  switch (in.operation) {
-    case Operation::deposit:
-      if (kind != "deposit" && kind != "topup" && kind != "bonus") {
-        return Status::Invalid("invalid kind \"" + kind + "\" for deposit: deposit, topup or bonus");
-      }
-      return Route{kind, "@treasury", in.user};
-    case Operation::withdraw:
-      if (kind == "withdraw") return Route{kind, in.user, "@settlement"};
-      if (kind == "purchase") return Route{kind, in.user, "@revenue"};
-      return Status::Invalid("invalid kind \"" + kind + "\" for withdraw: withdraw or purchase");
-    case Operation::transfer:
-      if (kind != "transfer") return Status::Invalid("invalid kind \"" + kind + "\" for transfer");
-      if (in.user == in.to_user) return Status::Invalid("cannot transfer from " + in.user + " to itself");
-      return Route{kind, in.user, in.to_user};
+  const std::string operation(operation_name(in.operation));
+  const std::string kind = in.kind.empty() ? std::string(kind_names(in.operation).front()) : in.kind;
+  const auto parsed = parse_kind(kind);
+  if (!parsed || kind_info(*parsed).operation != in.operation) {
+    return Status::Invalid("invalid kind \"" + excerpt(kind, 40) + "\" for " + operation + ": " +
+                           or_list(kind_names(in.operation)));
   }
-  return Status::Internal("unknown operation");
+  if (in.operation == Operation::transfer && in.user == in.to_user) {
+    return Status::Invalid("cannot transfer from " + in.user + " to itself");
+  }
+  const auto user_of = [&in](Account account) {
+    if (account == Account::user) return in.user;
+    if (account == Account::recipient) return in.to_user;
+    return std::string(system_user(account));
+  };
+  const KindInfo& info = kind_info(*parsed);
+  return Route{kind, user_of(info.debit), user_of(info.credit), info.settles};
 }
 
 std::string fingerprint_of(const MovementRequest& r) {
@@ -100,14 +83,6 @@ Ledger::Ledger(Store& store, const Config& config) : store_(store), config_(conf
   if (!config_.settlement_command.empty()) {
     settlement_ = [this](const TransactionDetail& detail) { return settle_with_command(detail); };
   }
-}
-
-Status movement_outcome(const Movement& m) {
-  if (m.status == "failed") return failure_status(m);
-  if (m.status == "voided") {
-    return Status::Conflict("withdrawal " + std::to_string(m.transaction_id) + " was rejected: " + m.error_message);
-  }
-  return Status::Ok();
 }
 
 SettlementOutcome Ledger::settle_with_command(const TransactionDetail& detail) const {
@@ -180,7 +155,7 @@ Result<MovementRequest> Ledger::prepare(const MovementInput& in) {
   if (!s.ok()) return s;
   auto route = route_of(in);
   if (!route.ok()) return route.status();
-  if (in.timeout && !in.pending) return Status::Invalid("--timeout needs --pending");
+  if (in.timeout && !in.pending) return Status::Invalid(field_ref("timeout") + " needs " + field_ref("pending"));
   if (in.timeout && in.timeout->count() < 1000) return Status::Invalid("hold timeout must be at least 1s");
   auto scale = store_.asset_scale(in.asset);
   if (!scale.ok()) return scale.status();
@@ -201,7 +176,7 @@ Result<MovementRequest> Ledger::prepare(const MovementInput& in) {
   r.actor = in.actor;
   r.fingerprint = fingerprint_of(r);
   r.arguments_json = arguments_of(in, r.idempotency_key);
-  if (r.kind == "withdraw" && settlement_) {
+  if (route->settles && settlement_) {
     // Money leaving the system waits for the settlement command's answer.
     // (After the fingerprint: configuring a command does not change what
     // the request is.)
@@ -213,18 +188,25 @@ Result<MovementRequest> Ledger::prepare(const MovementInput& in) {
   return r;
 }
 
-Result<Movement> Ledger::move(const MovementInput& input) {
+MovementOutcome Ledger::move(const MovementInput& input) {
+  auto movement = record(input);
+  if (!movement.ok()) return movement.status();
+  return MovementOutcome::created(std::move(*movement));
+}
+
+Result<Movement> Ledger::record(const MovementInput& input) {
   auto request = prepare(input);
   if (!request.ok()) {
     if (request.status().code() != Code::invalid && request.status().code() != Code::temporary) {
-      store_.audit_failure(input.actor, operation_name(input.operation),
+      store_.audit_failure(input.actor, std::string(operation_name(input.operation)),
                            arguments_of(input, input.idempotency_key), request.status());
     }
     return request.status();
   }
   auto movement = store_.move(*request);
   if (!movement.ok() && movement.status().code() == Code::temporary) {
-    return Status::Temporary(movement.status().message() + " with the same key (--key " + request->idempotency_key + ")");
+    return Status::Temporary(movement.status().message() + " with the same key (" + field_ref("key") + " " +
+                             request->idempotency_key + ")");
   }
   if (!movement.ok()) store_.audit_failure(input.actor, request->kind, request->arguments_json, movement.status());
   if (!movement.ok() || !request->settle || movement->status != "pending" || movement->replayed ||
@@ -260,12 +242,9 @@ Result<HistoryPage> Ledger::history(HistoryQuery q, const std::string& cursor_te
     return Status::Invalid("invalid limit " + std::to_string(q.limit) + ": 1 to " +
                            std::to_string(kHistoryLimitMax));
   }
-  static const std::set<std::string> kKinds = {"deposit", "topup", "bonus", "withdraw",
-                                              "purchase", "transfer", "reversal"};
-  static const std::set<std::string> kStatuses = {"pending", "posted", "voided", "failed"};
-  if (q.kind && kKinds.count(*q.kind) == 0) return Status::Invalid("invalid kind \"" + *q.kind + "\"");
-  if (q.status && kStatuses.count(*q.status) == 0) {
-    return Status::Invalid("invalid status \"" + *q.status + "\": pending, posted, voided or failed");
+  if (q.kind && !parse_kind(*q.kind)) return Status::Invalid("invalid kind \"" + excerpt(*q.kind, 40) + "\"");
+  if (q.status && !parse_status(*q.status)) {
+    return Status::Invalid("invalid status \"" + excerpt(*q.status, 40) + "\": " + or_list(status_names()));
   }
   for (auto [value, field] : {std::pair{&q.since, "since"}, std::pair{&q.until, "until"}}) {
     if (!*value) continue;
@@ -281,8 +260,8 @@ Result<HistoryPage> Ledger::history(HistoryQuery q, const std::string& cursor_te
   return store_.history(q);
 }
 
-Result<Movement> Ledger::post(const std::string& id_text, const std::string& amount_text,
-                              const std::string& actor) {
+MovementOutcome Ledger::post(const std::string& id_text, const std::string& amount_text,
+                             const std::string& actor) {
   auto id = parse_id(id_text, "transaction id");
   if (!id.ok()) return id.status();
   std::optional<int64_t> amount;
@@ -299,11 +278,12 @@ Result<Movement> Ledger::post(const std::string& id_text, const std::string& amo
   if (!result.ok() && result.status().code() != Code::temporary) {
     store_.audit_failure(actor, "post", args.dump(), result.status());
   }
-  return result;
+  if (!result.ok()) return result.status();
+  return MovementOutcome::completed(std::move(*result));
 }
 
-Result<Movement> Ledger::void_transaction(const std::string& id_text, const std::string& reason,
-                                          const std::string& actor) {
+MovementOutcome Ledger::void_transaction(const std::string& id_text, const std::string& reason,
+                                         const std::string& actor) {
   auto id = parse_id(id_text, "transaction id");
   if (!id.ok()) return id.status();
   Status s = validate_reason(reason);
@@ -314,10 +294,11 @@ Result<Movement> Ledger::void_transaction(const std::string& id_text, const std:
   if (!result.ok() && result.status().code() != Code::temporary) {
     store_.audit_failure(actor, "void", args.dump(), result.status());
   }
-  return result;
+  if (!result.ok()) return result.status();
+  return MovementOutcome::released(std::move(*result));
 }
 
-Result<Movement> Ledger::reverse(const std::string& id_text, const std::string& key, const std::string& actor) {
+MovementOutcome Ledger::reverse(const std::string& id_text, const std::string& key, const std::string& actor) {
   auto id = parse_id(id_text, "transaction id");
   if (!id.ok()) return id.status();
   if (!key.empty()) {
@@ -331,8 +312,9 @@ Result<Movement> Ledger::reverse(const std::string& id_text, const std::string& 
   if (!result.ok() && result.status().code() != Code::temporary) {
     store_.audit_failure(actor, "reverse", args.dump(), result.status());
   }
-  if (result.ok()) result->key_generated = generated;
-  return result;
+  if (!result.ok()) return result.status();
+  result->key_generated = generated;
+  return MovementOutcome::created(std::move(*result));
 }
 
 Result<std::vector<AuditRow>> Ledger::audit(AuditQuery q) {

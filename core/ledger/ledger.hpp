@@ -13,6 +13,7 @@
 #include "core/config/config.hpp"
 #include "core/store/store.hpp"
 #include "core/domain/types.hpp"
+#include "core/ledger/outcome.hpp"
 
 namespace wallet {
 
@@ -37,17 +38,21 @@ class Ledger {
                                         const std::optional<std::string>& asset);
 
   // deposit, withdraw or transfer; see DESIGN §4 for the accounts involved.
-  Result<Movement> move(const MovementInput& input);
+  // applied or held; insufficient_funds (recorded as failed) or rejected
+  // (a withdrawal the settlement command refused); refused with Invalid,
+  // NotFound, Conflict (key reused for another request) or Temporary.
+  MovementOutcome move(const MovementInput& input);
   Result<TransactionDetail> transaction(const std::string& id_text);
   Result<HistoryPage> history(HistoryQuery query, const std::string& cursor_text);
   Result<std::vector<AuditRow>> audit(AuditQuery query);
 
-  // Two-phase transfers: complete (all or part of) a hold, release it, or
-  // reverse a posted transaction (with its own idempotency key).
-  Result<Movement> post(const std::string& id_text, const std::string& amount_text, const std::string& actor);
-  Result<Movement> void_transaction(const std::string& id_text, const std::string& reason,
-                                    const std::string& actor);
-  Result<Movement> reverse(const std::string& id_text, const std::string& key, const std::string& actor);
+  // Two-phase transfers: complete (all or part of) a hold (completed),
+  // release it (released), or reverse a posted transaction with its own
+  // idempotency key (as move). A transaction in the wrong state is refused
+  // with Conflict, an unknown one with NotFound.
+  MovementOutcome post(const std::string& id_text, const std::string& amount_text, const std::string& actor);
+  MovementOutcome void_transaction(const std::string& id_text, const std::string& reason, const std::string& actor);
+  MovementOutcome reverse(const std::string& id_text, const std::string& key, const std::string& actor);
 
   // Runs the configured settlement command for a pending withdrawal;
   // nullptr when no [settlement] command is configured.
@@ -55,6 +60,7 @@ class Ledger {
 
  private:
   Result<MovementRequest> prepare(const MovementInput& input);
+  Result<Movement> record(const MovementInput& input);
   SettlementOutcome settle_with_command(const TransactionDetail& detail) const;
 
   Store& store_;
@@ -64,12 +70,14 @@ class Ledger {
 
 // Pure helpers, exposed for unit tests.
 
-// The debit and credit users and the kind of a movement; Invalid for a kind
-// that does not belong to the operation.
+// The debit and credit users and the kind of a movement (from the kinds
+// table, core/domain/kinds.hpp); Invalid for a kind that does not belong to
+// the operation.
 struct Route {
   std::string kind;
   std::string from_user;
   std::string to_user;
+  bool settles = false;  // waits for the settlement command when one is configured
 };
 Result<Route> route_of(const MovementInput& input);
 
@@ -79,10 +87,6 @@ std::string fingerprint_of(const MovementRequest& request);
 
 // A fresh random idempotency key ("wk-" + 32 hex digits).
 std::string generate_idempotency_key();
-
-// The Status a movement request reports for a movement that did not go
-// through: failed (insufficient funds) or voided by settlement. Ok otherwise.
-Status movement_outcome(const Movement& movement);
 
 // A positive transaction id or cursor; Invalid otherwise.
 Result<int64_t> parse_id(const std::string& text, const std::string& what);

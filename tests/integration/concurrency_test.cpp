@@ -53,7 +53,7 @@ TEST_CASE("one key sent by many threads at once is applied once; every answer na
   constexpr int kThreads = 12, kRounds = 5;
   for (int round = 0; round < kRounds; ++round) {
     const std::string key = test::fresh_key();
-    std::vector<Result<Movement>> results(kThreads, Status::Internal("not run"));
+    std::vector<MovementOutcome> results(kThreads, Status::Internal("not run"));
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
@@ -104,7 +104,7 @@ TEST_CASE("transfers in both directions from many threads never deadlock and con
         in.amount = std::to_string(1 + (t * 7 + i * 13) % 150);
         in.actor = "tester";
         auto r = ledger.move(in);
-        if (!r.ok()) {
+        if (!r.recorded()) {
           ++errors;
           MESSAGE(r.status().message());
         } else if (r->status == "posted") {

@@ -91,7 +91,7 @@ struct ScriptedSettlement {
 // through `ledger` (which has the scripted settlement command).
 struct SettledWithdrawal {
   std::string asset;
-  Result<Movement> result = Status::Internal("not run");
+  MovementOutcome result = Status::Internal("not run");
 };
 
 SettledWithdrawal withdraw_30(test::Fixture& f, Ledger& ledger, const std::string& kind = "") {
@@ -107,7 +107,7 @@ SettledWithdrawal withdraw_30(test::Fixture& f, Ledger& ledger, const std::strin
   in.kind = kind;
   in.actor = "tester";
   w.result = ledger.move(in);
-  REQUIRE_MESSAGE(w.result.ok(), w.result.status().message());
+  REQUIRE_MESSAGE(w.result.recorded(), w.result.status().message());
   return w;
 }
 
@@ -125,7 +125,8 @@ TEST_CASE("a hold reserves without moving; post moves all or part and releases t
   CHECK(reserved_minor(f, "alice", asset) == 3000);
   // Available is what a hold leaves: 70 more can be held or spent, not 71.
   auto over = f.move(Operation::withdraw, "alice", asset, "70.01", fresh_key());
-  REQUIRE(over.ok());
+  REQUIRE(over.recorded());
+  CHECK(over.outcome() == Outcome::insufficient_funds);
   CHECK(over->status == "failed");
   CHECK(f.balance_minor("bob", asset) == 0);
 
@@ -243,7 +244,8 @@ TEST_CASE("a reversal refused for funds can be retried once the funds are there"
   auto deposit = f.move(Operation::deposit, "alice", asset, "5", fresh_key());
   REQUIRE(f.move(Operation::withdraw, "alice", asset, "12", fresh_key()).ok());  // leaves 3
   auto refused = f.ledger.reverse(std::to_string(deposit->transaction_id), "", "tester");
-  REQUIRE(refused.ok());
+  REQUIRE(refused.recorded());
+  CHECK(refused.outcome() == Outcome::insufficient_funds);
   CHECK(refused->status == "failed");
   f.deposit("alice", asset, "2");
   auto reversed = f.ledger.reverse(std::to_string(deposit->transaction_id), "", "tester");
@@ -293,7 +295,8 @@ TEST_CASE("settlement answering 1 voids the withdrawal and releases the funds") 
   const std::string asset = setup.asset;
   auto& w = setup.result;
   CHECK(w->status == "voided");
-  CHECK(movement_outcome(*w).code() == Code::conflict);
+  CHECK(w.outcome() == Outcome::rejected);
+  CHECK(w.status().code() == Code::conflict);
   CHECK(w->error_message.find("rejected (exit 1)") != std::string::npos);
   CHECK(f.balance_minor("alice", asset) == 100);
   CHECK(reserved_minor(f, "alice", asset) == 0);

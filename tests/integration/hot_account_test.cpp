@@ -60,7 +60,7 @@ TEST_CASE("a deposit that finds every treasury shard locked waits for one and su
     pqxx::connection holder_connection(test::admin_conninfo());
     pqxx::work holder(holder_connection);
     holder.exec("SELECT 1 FROM wallets WHERE user_id = '@treasury' AND asset = '" + a + "' FOR UPDATE");
-    Result<Movement> result = Status::Internal("not run");
+    MovementOutcome result = Status::Internal("not run");
     std::thread deposit([&] { result = f.move(Operation::deposit, "waiter", a, "1", test::fresh_key()); });
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     holder.abort();

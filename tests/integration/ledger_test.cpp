@@ -127,17 +127,20 @@ TEST_CASE("insufficient funds is recorded as failed, changes nothing, and a repl
   f.deposit("alice", asset, "5");
   const std::string key = fresh_key();
   auto refused = f.move(Operation::transfer, "alice", asset, "10", key, "bob");
-  REQUIRE(refused.ok());
+  REQUIRE(refused.recorded());
+  CHECK(refused.outcome() == Outcome::insufficient_funds);
   CHECK(refused->status == "failed");
   CHECK(refused->error_code == "insufficient_funds");
   CHECK(refused->error_message == "insufficient funds: wallet alice/" + asset + " has 5.00 available, 10.00 requested");
-  CHECK(failure_status(*refused).code() == Code::insufficient_funds);
+  CHECK(refused.status().code() == Code::insufficient_funds);
+  CHECK(refused.exit_code() == 3);
+  CHECK(refused.http_status() == 422);
   CHECK(f.balance_minor("alice", asset) == 500);
   CHECK(f.balance_minor("bob", asset) == 0);
 
   f.deposit("alice", asset, "100");  // now it would be affordable
   auto replay = f.move(Operation::transfer, "alice", asset, "10", key, "bob");
-  REQUIRE(replay.ok());
+  REQUIRE(replay.recorded());
   CHECK(replay->replayed);
   CHECK(replay->status == "failed");
   CHECK(replay->transaction_id == refused->transaction_id);
@@ -185,7 +188,7 @@ TEST_CASE("history pages of every size cover all transactions exactly once, newe
   for (int i = 0; i < 12; ++i) expected.push_back(f.deposit("alice", asset, std::to_string(i + 1)).transaction_id);
   for (int i = 0; i < 6; ++i) {
     auto t = f.move(Operation::transfer, i % 2 ? "alice" : "bob", asset, "1000", fresh_key(), i % 2 ? "bob" : "alice");
-    REQUIRE(t.ok());
+    REQUIRE(t.recorded());
     expected.push_back(t->transaction_id);  // some fail: history lists every status
   }
   std::reverse(expected.begin(), expected.end());
@@ -215,7 +218,8 @@ TEST_CASE("history shows signed amounts, balance_after for posted, and filters")
   f.wallet("bob", asset);
   f.deposit("alice", asset, "10");
   REQUIRE(f.move(Operation::transfer, "alice", asset, "3", fresh_key(), "bob").ok());
-  REQUIRE(f.move(Operation::transfer, "alice", asset, "300", fresh_key(), "bob").ok());  // fails
+  REQUIRE(f.move(Operation::transfer, "alice", asset, "300", fresh_key(), "bob").outcome() ==
+          Outcome::insufficient_funds);  // recorded as failed
   HistoryQuery q;
   q.user = "alice";
   q.asset = asset;

@@ -86,7 +86,7 @@ struct Fixture {
     REQUIRE_MESSAGE(result.ok(), result.status().message());
   }
 
-  wallet::Result<wallet::Movement> move(wallet::Operation op, const std::string& user, const std::string& asset,
+  wallet::MovementOutcome move(wallet::Operation op, const std::string& user, const std::string& asset,
                                         const std::string& amount, const std::string& key = "",
                                         const std::string& to = "", const std::string& kind = "") {
     wallet::MovementInput in = movement(op, user, asset, amount, to);

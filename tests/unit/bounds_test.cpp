@@ -42,6 +42,7 @@ template <typename T>
 Status status_of(const Result<T>& result) {
   return result.ok() ? Status::Ok() : result.status();
 }
+Status status_of(const MovementOutcome& outcome) { return outcome.status(); }
 
 MovementInput deposit(const std::string& user, const std::string& asset) {
   MovementInput in;

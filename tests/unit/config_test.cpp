@@ -42,7 +42,7 @@ TEST_CASE("config precedence: flag > environment > file > default") {
   CHECK(defaults->sources["database"] == "default");
 
   ConfigFlags flags;
-  flags.config_file = file;
+  flags["config"] = file;
   auto from_file = load_config(flags, env.lookup());
   REQUIRE(from_file.ok());
   CHECK(from_file->database == "dbname=fromfile");
@@ -55,7 +55,7 @@ TEST_CASE("config precedence: flag > environment > file > default") {
   CHECK(from_env->database == "dbname=fromenv");
   CHECK(from_env->sources["database"] == "environment");
 
-  flags.database = "dbname=fromflag";
+  flags["database"] = "dbname=fromflag";
   auto from_flag = load_config(flags, env.lookup());
   REQUIRE(from_flag.ok());
   CHECK(from_flag->database == "dbname=fromflag");
@@ -108,7 +108,7 @@ TEST_CASE("a broken config file is a one-line invalid-input error naming file an
 
   FakeEnvironment env;
   ConfigFlags flags;
-  flags.config_file = "/nonexistent/walletctl.toml";
+  flags["config"] = "/nonexistent/walletctl.toml";
   CHECK(load_config(flags, env.lookup()).status().code() == Code::invalid);
 }
 
@@ -158,7 +158,7 @@ TEST_CASE("read_database and prepared_statements: flag > environment > file > de
   CHECK(read_conninfo(*defaults) == "dbname=main");  // no read database: the main one
 
   ConfigFlags flags;
-  flags.config_file = file;
+  flags["config"] = file;
   auto from_file = load_config(flags, env.lookup());
   REQUIRE(from_file.ok());
   CHECK(from_file->read_database == "dbname=file");
@@ -174,8 +174,8 @@ TEST_CASE("read_database and prepared_statements: flag > environment > file > de
   CHECK(from_env->prepared_statements);
   CHECK(from_env->sources["prepared_statements"] == "environment");
 
-  flags.read_database = "dbname=flag";
-  flags.prepared_statements = false;
+  flags["read_database"] = "dbname=flag";
+  flags["prepared_statements"] = "false";
   auto from_flag = load_config(flags, env.lookup());
   REQUIRE(from_flag.ok());
   CHECK(from_flag->read_database == "dbname=flag");
@@ -248,6 +248,8 @@ scopes = ["operate"]
   refused("[daemon]\ntls_cert = \"/c.pem\"\n", "go together");
   refused("[daemon]\nconnections_max = 0\n", "connections_max must be");
   refused("[daemon]\ntokens = [1]\n", "daemon.tokens must be");
+}
+
 TEST_CASE("[settlement] env: a table of variables; bad names, non-strings and the ledger's own variables refused") {
   Config config;
   REQUIRE(apply_config_text("[settlement]\ncommand = \"/bin/true\"\n[settlement.env]\nPAYOUT_URL = \"https://p\"\n"

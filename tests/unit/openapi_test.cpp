@@ -1,0 +1,110 @@
+// walletd's OpenAPI document against the JSON the code writes: every key
+// any to_json (and any error) writes is a property of its schema, and every
+// property of a schema is written.
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "core/domain/shapes.hpp"
+#include "core/ledger/outcome.hpp"
+#include "daemon/api.hpp"
+
+using namespace wallet;
+using nlohmann::json;
+
+namespace {
+
+const json& schema_named(const json& document, const std::string& name) {
+  const json& schemas = document["components"]["schemas"];
+  REQUIRE_MESSAGE(schemas.contains(name), name);
+  return schemas[name];
+}
+
+// Compares the keys of `value` with the properties of `schema`, recursing
+// into nested objects and arrays of them; records what each side lacks.
+void compare(const json& document, const json& schema_in, const json& value, const std::string& where,
+             std::set<std::string>& unwritten, std::set<std::string>& undeclared) {
+  const json& schema = schema_in.contains("$ref")
+                           ? schema_named(document, schema_in["$ref"].get<std::string>().substr(21))
+                           : schema_in;
+  if (value.is_array()) {
+    for (const auto& item : value) compare(document, schema["items"], item, where + "[]", unwritten, undeclared);
+    return;
+  }
+  if (!value.is_object()) return;
+  REQUIRE_MESSAGE(schema.contains("properties"), where);
+  for (const auto& [key, property] : schema["properties"].items()) {
+    if (!value.contains(key)) unwritten.insert(where + "." + key);
+  }
+  for (const auto& [key, member] : value.items()) {
+    if (!schema["properties"].contains(key)) {
+      undeclared.insert(where + "." + key);
+      continue;
+    }
+    compare(document, schema["properties"][key], member, where + "." + key, unwritten, undeclared);
+  }
+}
+
+Movement full_movement() {
+  Movement m;
+  m.transaction_id = 3;
+  m.idempotency_key = "wk-1";
+  m.key_generated = true;
+  m.status = "posted";
+  m.kind = "transfer";
+  m.asset = "SGD";
+  m.scale = 2;
+  m.amount = 1050;
+  m.from_user = "alice";
+  m.to_user = "bob";
+  m.created_at = "2026-01-01T00:00:00Z";
+  m.expires_at = "2026-01-02T00:00:00Z";
+  m.posted_amount = 1050;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("the OpenAPI schemas declare exactly the keys walletd's answers write") {
+  const json document = daemon::openapi_document();
+  std::set<std::string> unwritten, undeclared;
+  const auto check = [&](const std::string& schema, const json& value) {
+    compare(document, schema_named(document, schema), value, schema, unwritten, undeclared);
+  };
+
+  check("Wallet", to_json(Wallet{1, "alice", "SGD", 2, 100, 10, "2026-01-01T00:00:00Z"}));
+  check("Balance", to_json(Balance{"alice", "SGD", 2, 100, 10}));
+  check("Movement", to_json(full_movement()));
+  TransactionDetail detail;
+  detail.movement = full_movement();
+  detail.next_attempt_at = "2026-01-01T00:01:00Z";
+  detail.last_error = "timeout";
+  detail.reverses_id = 2;
+  detail.entries.push_back(LedgerEntry{9, "alice", 1, -1050, 4, 2000, 950, "ab", "2026-01-01T00:00:00Z"});
+  check("Transaction", to_json(detail));
+  HistoryPage page;
+  page.entries.push_back(HistoryEntry{3, "transfer", "posted", "SGD", 2, -1050, 950, "bob", "2026-01-01T00:00:00Z", ""});
+  page.next_cursor = 3;
+  check("History", to_json(page));
+  // Errors: a plain one, and a refusal recorded under its key.
+  Movement failed = full_movement();
+  failed.status = "failed";
+  failed.error_code = "insufficient_funds";
+  failed.error_message = "insufficient funds";
+  const MovementOutcome refusal = MovementOutcome::created(failed);
+  json error = error_json(refusal.status());
+  error["error"].update(refusal.error_fields());
+  check("Error", error);
+
+  CHECK_MESSAGE(unwritten.empty(), "declared but never written: " << json(unwritten).dump());
+  CHECK_MESSAGE(undeclared.empty(), "written but not declared: " << json(undeclared).dump());
+}
+
+TEST_CASE("the OpenAPI enums are the kinds table's") {
+  const json document = daemon::openapi_document();
+  const json& schemas = document["components"]["schemas"];
+  CHECK(schemas["DepositRequest"]["properties"]["kind"]["enum"] == json({"deposit", "topup", "bonus"}));
+  CHECK(schemas["WithdrawalRequest"]["properties"]["kind"]["enum"] == json({"withdraw", "purchase"}));
+  CHECK(schemas["Movement"]["properties"]["kind"]["enum"].size() == 7);
+  CHECK(schemas["Movement"]["properties"]["status"]["enum"] == json({"pending", "posted", "voided", "failed"}));
+}
