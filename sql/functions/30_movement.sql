@@ -310,13 +310,13 @@ DECLARE
     v_refused text := wallet_route_error(p_kind, p_debit_user, p_credit_user);
 BEGIN
     IF p_key IS NULL OR p_fingerprint IS NULL OR p_asset IS NULL OR p_pending IS NULL OR p_settle IS NULL
-       OR p_actor IS NULL THEN
-        v_refused := 'key, fingerprint, asset, pending, settle and actor are required';
+       OR p_actor IS NULL OR p_arguments IS NULL THEN
+        v_refused := 'key, fingerprint, asset, pending, settle, actor and arguments are required';
     ELSIF p_settle AND NOT (p_pending AND p_kind = 'withdraw') THEN
         v_refused := 'only a pending withdrawal waits for the settlement command';
-    ELSIF p_settle AND NOT p_settle_lease > interval '0' THEN
+    ELSIF p_settle AND NOT coalesce(p_settle_lease > interval '0', false) THEN
         v_refused := 'a settlement needs a positive lease';
-    ELSIF p_pending AND NOT p_settle AND NOT p_timeout > interval '0' THEN
+    ELSIF p_pending AND NOT p_settle AND NOT coalesce(p_timeout > interval '0', false) THEN
         v_refused := 'a hold needs a positive timeout';
     END IF;
     IF v_refused IS NOT NULL THEN

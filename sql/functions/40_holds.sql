@@ -38,8 +38,8 @@ DECLARE
     v_credit wallets;
     v_scale  integer;
 BEGIN
-    IF p_actor IS NULL THEN
-        RAISE EXCEPTION 'an actor is required' USING ERRCODE = 'WL400';
+    IF p_actor IS NULL OR p_arguments IS NULL THEN
+        RAISE EXCEPTION 'an actor and arguments are required' USING ERRCODE = 'WL400';
     END IF;
     SELECT scale INTO v_scale FROM assets WHERE code = t.asset;
     IF t.status = 'posted' THEN
@@ -85,8 +85,8 @@ RETURNS wallet_movement LANGUAGE plpgsql AS $$
 DECLARE
     t transactions := wallet_lock_transaction(p_id);
 BEGIN
-    IF p_actor IS NULL THEN
-        RAISE EXCEPTION 'an actor is required' USING ERRCODE = 'WL400';
+    IF p_actor IS NULL OR p_arguments IS NULL THEN
+        RAISE EXCEPTION 'an actor and arguments are required' USING ERRCODE = 'WL400';
     END IF;
     IF t.status = 'voided' THEN
         INSERT INTO audit_log(actor, action, arguments, outcome, transaction_id)
@@ -123,8 +123,8 @@ DECLARE
     v_result      wallet_movement;
     v_existing    bigint;
 BEGIN
-    IF p_id IS NULL OR p_key IS NULL OR p_actor IS NULL THEN
-        RAISE EXCEPTION 'a reversal needs a transaction, a key and an actor' USING ERRCODE = 'WL400';
+    IF p_id IS NULL OR p_key IS NULL OR p_actor IS NULL OR p_arguments IS NULL THEN
+        RAISE EXCEPTION 'a reversal needs a transaction, a key, an actor and arguments' USING ERRCODE = 'WL400';
     END IF;
     t := wallet_lock_transaction(p_id);
     v_result := wallet_replay(p_key, v_fingerprint);
@@ -163,7 +163,7 @@ RETURNS wallet_movement LANGUAGE plpgsql AS $$
 DECLARE
     t transactions := wallet_lock_transaction(p_id);
 BEGIN
-    IF NOT p_delay > interval '0' OR p_actor IS NULL THEN
+    IF NOT coalesce(p_delay > interval '0', false) OR p_actor IS NULL THEN
         RAISE EXCEPTION 'a deferred settlement needs a positive delay and an actor' USING ERRCODE = 'WL400';
     END IF;
     IF t.status <> 'pending' OR NOT t.settle THEN

@@ -217,8 +217,8 @@ BEGIN
             o_outcome[i] := CASE WHEN l_made_here[i] THEN 'applied' ELSE 'replayed' END;
             CONTINUE;
         END IF;
-        IF v_amount IS NULL OR v_amount <= 0 OR p_keys[i] IS NULL THEN
-            o_outcome[i] := 'invalid'; o_message[i] := 'a movement needs a positive amount and a key';
+        IF v_amount IS NULL OR v_amount <= 0 OR p_keys[i] IS NULL OR p_fingerprints[i] IS NULL THEN
+            o_outcome[i] := 'invalid'; o_message[i] := 'a movement needs a positive amount, a key and a fingerprint';
             CONTINUE;
         END IF;
         v_text := wallet_route_error(p_kinds[i], p_debits[i], p_credits[i]);
