@@ -215,10 +215,13 @@ BEGIN
     END IF;
     IF v_debit_system THEN
         v_debit := wallet_lock_system(p_debit_user, p_asset);
-        IF p_debit_user <> '@treasury' AND (SELECT sum(balance) - sum(reserved) FROM wallets
-                                             WHERE user_id = p_debit_user AND asset = p_asset) < p_amount THEN
-            RAISE EXCEPTION 'system account %/% may not go below zero (only @treasury may)', p_debit_user, p_asset
-                USING ERRCODE = 'WL409';
+        -- (Nested: the deposits' path never runs the query.)
+        IF p_debit_user <> '@treasury' THEN
+            IF (SELECT sum(balance) - sum(reserved) FROM wallets
+                 WHERE user_id = p_debit_user AND asset = p_asset) < p_amount THEN
+                RAISE EXCEPTION 'system account %/% may not go below zero (only @treasury may)', p_debit_user,
+                    p_asset USING ERRCODE = 'WL409';
+            END IF;
         END IF;
     ELSIF v_credit_system THEN
         v_credit := wallet_lock_system(p_credit_user, p_asset);
