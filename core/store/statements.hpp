@@ -1,6 +1,6 @@
-// Every SQL statement the programs run, by name. Prepared once per
-// connection by the Store; the schema itself lives in sql/migrations and
-// sql/functions.
+// Every SQL statement the core runs, by name. Prepared once per connection
+// by the Store; the schema itself lives in sql/migrations and sql/functions,
+// reconcile's statements in reconcile/sql.
 #pragma once
 
 #include <string_view>
@@ -12,7 +12,7 @@ struct Statement {
   std::string_view text;
 };
 
-// All prepared statements.
+// All the core's prepared statements.
 extern const Statement kStatements[];
 extern const std::size_t kStatementCount;
 
