@@ -29,7 +29,7 @@ const Statement kStatements[] = {
      "GROUP BY w.user_id, w.asset, a.scale ORDER BY w.asset"},
     {"move",
      "SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_move($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-     "$10::bigint * interval '1 millisecond', $11, $12::jsonb, $13, NULL, "
+     "$10::bigint * interval '1 millisecond', $11, $12::jsonb, $13, "
      "$14::bigint * interval '1 millisecond')"},
     {"transaction",
      "WITH m AS (SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_movement_of($1, false) "

@@ -56,8 +56,8 @@ CREATE OR REPLACE TRIGGER assets_no_truncate BEFORE TRUNCATE ON assets
     FOR EACH STATEMENT EXECUTE FUNCTION wallet_refuse_truncate();
 
 -- Wallets: never deleted or re-keyed (WL403); on insert, a user id of 1-64
--- of [A-Za-z0-9._:@-], a shard in 0-63 and shard 0 for a user wallet
--- (23514).
+-- of [A-Za-z0-9._:@-], of which those starting with @ are only the three
+-- system accounts, a shard in 0-63 and shard 0 for a user wallet (23514).
 CREATE OR REPLACE FUNCTION wallet_wallets_rules() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -73,6 +73,10 @@ BEGIN
         RAISE EXCEPTION 'wallets_rules: user id "%" is not 1-64 of A-Z a-z 0-9 . _ : @ -', left(NEW.user_id, 80)
             USING ERRCODE = 'check_violation';
     END IF;
+    IF left(NEW.user_id, 1) = '@' AND NEW.user_id NOT IN ('@treasury', '@revenue', '@settlement') THEN
+        RAISE EXCEPTION 'wallets_rules: "%" is not a system account (@treasury, @revenue, @settlement)', NEW.user_id
+            USING ERRCODE = 'check_violation';
+    END IF;
     -- (is_system is not computed yet in a BEFORE trigger.)
     IF NEW.shard NOT BETWEEN 0 AND 63 OR (left(NEW.user_id, 1) <> '@' AND NEW.shard <> 0) THEN
         RAISE EXCEPTION 'wallets_rules: shard % of %/% is not allowed (user wallets have shard 0, system accounts 0-63)',
@@ -85,10 +89,13 @@ CREATE OR REPLACE TRIGGER wallets_rules BEFORE INSERT OR DELETE OR UPDATE OF id,
 CREATE OR REPLACE TRIGGER wallets_no_truncate BEFORE TRUNCATE ON wallets
     FOR EACH STATEMENT EXECUTE FUNCTION wallet_refuse_truncate();
 
--- Transactions: never deleted (WL403); what a request was never changes
--- (WL403); kind, status and the text bounds (key 1-128 characters, memo 500
--- bytes, actor 64, fingerprint 1024, last error 8000, metadata 4096) on
--- insert and on updates of those columns (23514).
+-- Transactions: never deleted (WL403), and what a request was never
+-- changes (WL403). On insert and on updates of the columns they check
+-- (23514): kind, status, the text bounds (key 1-128 characters, memo 500
+-- bytes, actor 64, fingerprint 1024, last error 8000, metadata 4096); on
+-- insert also (23514): the status a transaction starts in (pending, posted
+-- or failed), posted_amount set exactly when posted, and reverses_id
+-- exactly on a reversal, naming a transaction that exists.
 CREATE OR REPLACE FUNCTION wallet_transactions_rules() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     v_rule text;
@@ -117,7 +124,20 @@ BEGIN
         WHEN octet_length(NEW.fingerprint) > 1024 THEN 'the fingerprint is longer than 1024 bytes'
         WHEN octet_length(NEW.last_error) > 8000 THEN 'the last error is longer than 8000 bytes'
         WHEN octet_length(NEW.metadata::text) > 4096 THEN 'the metadata is longer than 4096 bytes'
+        WHEN TG_OP <> 'INSERT' THEN NULL
+        WHEN NEW.status = 'voided' THEN 'a transaction starts pending, posted or failed'
+        WHEN (NEW.posted_amount IS NOT NULL) <> (NEW.status = 'posted')
+            THEN 'posted_amount is set exactly when the transaction is posted'
+        WHEN (NEW.reverses_id IS NOT NULL) <> (NEW.kind = 'reversal')
+            THEN 'reverses_id is set exactly on a reversal'
     END;
+    -- (Apart: a query in the CASE above would take every insert off
+    -- PL/pgSQL's fast path for simple expressions.)
+    IF v_rule IS NULL AND NEW.reverses_id IS NOT NULL AND TG_OP = 'INSERT' THEN
+        IF NOT EXISTS (SELECT 1 FROM transactions WHERE id = NEW.reverses_id) THEN
+            v_rule := format('transaction %s, which this reversal names, does not exist', NEW.reverses_id);
+        END IF;
+    END IF;
     IF v_rule IS NOT NULL THEN
         RAISE EXCEPTION 'transactions_rules: %', v_rule USING ERRCODE = 'check_violation';
     END IF;
@@ -130,3 +150,38 @@ CREATE OR REPLACE TRIGGER transactions_rules
     ON transactions FOR EACH ROW EXECUTE FUNCTION wallet_transactions_rules();
 CREATE OR REPLACE TRIGGER transactions_no_truncate BEFORE TRUNCATE ON transactions
     FOR EACH STATEMENT EXECUTE FUNCTION wallet_refuse_truncate();
+
+-- A transaction's life (WL403), on every update, by anyone but a table
+-- owner who disables the trigger (see the README's guarantees). The
+-- transition table:
+--
+--   from      to
+--   pending   pending (attempts up, next attempt, last error), posted, voided
+--   posted    -  (final: a reversal is a transaction of its own)
+--   voided    -  (final)
+--   failed    -  (final)
+--
+-- Memo, actor, metadata, settle, error_code, created_at and expires_at
+-- never change; attempts never go down; posted_amount is set by the move
+-- to posted and by nothing else. An AFTER trigger, so that a value out of
+-- its bounds is still reported as the CHECK violation it is.
+CREATE OR REPLACE FUNCTION wallet_transactions_transition() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.status <> 'pending' OR NEW.status NOT IN ('pending', 'posted', 'voided') THEN
+        RAISE EXCEPTION 'transaction %: % -> % is not a permitted change (pending -> posted or voided; '
+                        'posted, voided and failed are final)', OLD.id, OLD.status, NEW.status
+            USING ERRCODE = 'WL403';
+    END IF;
+    IF (NEW.memo, NEW.actor, NEW.metadata, NEW.settle, NEW.error_code, NEW.created_at, NEW.expires_at)
+       IS DISTINCT FROM
+       (OLD.memo, OLD.actor, OLD.metadata, OLD.settle, OLD.error_code, OLD.created_at, OLD.expires_at)
+       OR NEW.attempts < OLD.attempts
+       OR (NEW.posted_amount IS NOT NULL) <> (NEW.status = 'posted') THEN
+        RAISE EXCEPTION 'transaction %: memo, actor, metadata, settlement, error code, times and attempts never '
+                        'go back or change, and posted_amount is set only by posting', OLD.id
+            USING ERRCODE = 'WL403';
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER transactions_transitions AFTER UPDATE ON transactions
+    FOR EACH ROW EXECUTE FUNCTION wallet_transactions_transition();

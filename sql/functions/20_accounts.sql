@@ -2,11 +2,14 @@
 
 -- Adds an asset with its system accounts (@treasury, @revenue, @settlement,
 -- wallet_system_shards() rows each) and audits it. Returns the asset.
--- Conflict (WL409) if it exists; a bad code, scale or name is a
--- check_violation of the assets table.
+-- WL400 for a NULL code, scale or actor; conflict (WL409) if it exists; a
+-- bad code, scale or name is a check_violation of the assets table.
 CREATE OR REPLACE FUNCTION wallet_asset_add(p_code text, p_scale integer, p_name text, p_actor text)
 RETURNS SETOF assets LANGUAGE plpgsql AS $$
 BEGIN
+    IF p_code IS NULL OR p_scale IS NULL OR p_actor IS NULL THEN
+        RAISE EXCEPTION 'an asset needs a code, a scale and an actor' USING ERRCODE = 'WL400';
+    END IF;
     INSERT INTO assets(code, scale, name) VALUES (p_code, p_scale, coalesce(p_name, ''))
         ON CONFLICT (code) DO NOTHING;
     IF NOT FOUND THEN
@@ -23,11 +26,14 @@ BEGIN
 END $$;
 
 -- Creates a user's wallet for an asset and audits it. Returns the wallet.
--- WL404 when the asset does not exist, WL409 when the wallet exists, WL400
--- for a system account id (starting with @).
+-- WL400 for a NULL argument or a system account id (starting with @), WL404
+-- when the asset does not exist, WL409 when the wallet exists.
 CREATE OR REPLACE FUNCTION wallet_create(p_user text, p_asset text, p_actor text)
 RETURNS SETOF wallets LANGUAGE plpgsql AS $$
 BEGIN
+    IF p_user IS NULL OR p_asset IS NULL OR p_actor IS NULL THEN
+        RAISE EXCEPTION 'a wallet needs a user, an asset and an actor' USING ERRCODE = 'WL400';
+    END IF;
     IF left(p_user, 1) = '@' THEN
         RAISE EXCEPTION 'user ids starting with @ are reserved for system accounts' USING ERRCODE = 'WL400';
     END IF;
@@ -52,7 +58,10 @@ CREATE OR REPLACE FUNCTION wallet_audit_failure(p_actor text, p_action text, p_a
                                                 p_message text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF p_outcome NOT IN ('internal', 'invalid_input', 'insufficient_funds', 'not_found', 'conflict',
+    IF p_actor IS NULL OR p_action IS NULL OR p_arguments IS NULL THEN
+        RAISE EXCEPTION 'a refusal needs an actor, an action and arguments' USING ERRCODE = 'WL400';
+    END IF;
+    IF p_outcome IS NULL OR p_outcome NOT IN ('internal', 'invalid_input', 'insufficient_funds', 'not_found', 'conflict',
                          'unavailable') THEN
         RAISE EXCEPTION 'outcome "%" is not a refusal', left(p_outcome, 40) USING ERRCODE = 'WL400';
     END IF;

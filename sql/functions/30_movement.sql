@@ -111,32 +111,52 @@ BEGIN
                 p_wallet.balance, v_after, v_hash, now(), 2);
 END $$;
 
--- One money movement: debit p_debit_user, credit p_credit_user. Exactly one
--- of them may be a system account (its id starts with '@').
---
--- Returns the movement. Replaying a key with the same fingerprint returns
--- the stored result (replayed = true) and changes nothing. Raises WL400
--- (amount not positive, two system accounts, the same account twice), WL404
--- (asset or wallet not found; the debit side is named first; a key used
--- before still answers first), WL409 (key used for another request).
--- Insufficient funds is not raised: the movement is recorded as 'failed'
--- under its key (error_code 'insufficient_funds'), so a replay gives the
--- same answer. With p_pending the amount is reserved on the debit wallet
--- and nothing moves until the hold is posted; it expires after p_timeout,
--- unless p_settle: a withdrawal that a settlement command decides, which
--- never expires and which retry workers leave to its creator until
--- p_settle_lease has passed. p_reverses names the transaction a reversal
--- undoes (wallet_reverse).
+-- Why p_kind may not move p_debit_user -> p_credit_user, or NULL when that
+-- is the kind's route. The routes (DESIGN.md §4):
+--   deposit, topup, bonus   @treasury -> a user
+--   withdraw                a user -> @settlement
+--   purchase                a user -> @revenue
+--   transfer                a user -> another user
+--   reversal                only through wallet_reverse (the original's
+--                           credit -> its debit)
+-- So only @treasury is ever debited outside a reversal, and a reversal
+-- takes back at most what its original credited. NULL arguments are
+-- refused. SQL and IMMUTABLE: inlined where it is called.
+CREATE OR REPLACE FUNCTION wallet_route_error(p_kind text, p_debit_user text, p_credit_user text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN p_kind IN ('deposit', 'topup', 'bonus') THEN
+            CASE WHEN p_debit_user = '@treasury' AND left(p_credit_user, 1) <> '@' THEN NULL
+                 ELSE 'kind ' || p_kind || ' moves money from @treasury to a user wallet' END
+        WHEN p_kind = 'withdraw' THEN
+            CASE WHEN left(p_debit_user, 1) <> '@' AND p_credit_user = '@settlement' THEN NULL
+                 ELSE 'kind withdraw moves money from a user wallet to @settlement' END
+        WHEN p_kind = 'purchase' THEN
+            CASE WHEN left(p_debit_user, 1) <> '@' AND p_credit_user = '@revenue' THEN NULL
+                 ELSE 'kind purchase moves money from a user wallet to @revenue' END
+        WHEN p_kind = 'transfer' THEN
+            CASE WHEN left(p_debit_user, 1) <> '@' AND left(p_credit_user, 1) <> '@'
+                      AND p_debit_user <> p_credit_user THEN NULL
+                 ELSE 'kind transfer moves money between two different user wallets' END
+        WHEN p_kind = 'reversal' THEN 'a reversal is made only by reversing a posted transaction'
+        ELSE 'unknown kind "' || coalesce(left(p_kind, 40), 'null')
+             || '" (deposit, topup, bonus, withdraw, purchase, transfer)' END
+$$;
+
+-- The movement itself, for callers that checked their arguments:
+-- wallet_move (any request of the application) and wallet_reverse (the
+-- only caller that sets p_reverses). Not granted to the application role.
+-- Contract as wallet_move's below; also refuses (WL409) to take a system
+-- account other than @treasury below zero (only a reversal debits one).
 --
 -- Cost (0006_hot_path.sql): the key is looked up once (the INSERT ... ON
 -- CONFLICT that claims it), the asset's scale is read by the statement that
 -- locks the wallets, and both wallets are updated by one statement.
-CREATE OR REPLACE FUNCTION wallet_move(p_key text, p_fingerprint text, p_kind text,
+CREATE OR REPLACE FUNCTION wallet_move_apply(p_key text, p_fingerprint text, p_kind text,
                             p_debit_user text, p_credit_user text, p_asset text,
                             p_amount bigint, p_memo text, p_pending boolean,
                             p_timeout interval, p_actor text, p_arguments jsonb,
-                            p_settle boolean DEFAULT false, p_reverses bigint DEFAULT NULL,
-                            p_settle_lease interval DEFAULT NULL)
+                            p_settle boolean, p_reverses bigint, p_settle_lease interval)
 RETURNS wallet_movement LANGUAGE plpgsql AS $$
 DECLARE
     v_debit_system  boolean := left(p_debit_user, 1) = '@';
@@ -200,6 +220,14 @@ BEGIN
     END IF;
     IF v_debit_system THEN
         v_debit := wallet_lock_system(p_debit_user, p_asset);
+        -- (Nested: the deposits' path never runs the query.)
+        IF p_debit_user <> '@treasury' THEN
+            IF (SELECT sum(balance) - sum(reserved) FROM wallets
+                 WHERE user_id = p_debit_user AND asset = p_asset) < p_amount THEN
+                RAISE EXCEPTION 'system account %/% may not go below zero (only @treasury may)', p_debit_user,
+                    p_asset USING ERRCODE = 'WL409';
+            END IF;
+        END IF;
     ELSIF v_credit_system THEN
         v_credit := wallet_lock_system(p_credit_user, p_asset);
     END IF;
@@ -265,4 +293,48 @@ BEGIN
             coalesce(p_memo, ''), v_created, v_expires, false,
             CASE WHEN v_error IS NOT NULL THEN 'insufficient_funds' END, v_error,
             CASE WHEN v_status = 'posted' THEN p_amount END)::wallet_movement;
+END $$;
+
+-- One money movement, as the application asks for it: debit p_debit_user,
+-- credit p_credit_user, along the route of p_kind (wallet_route_error).
+--
+-- Returns the movement. Replaying a key with the same fingerprint returns
+-- the stored result (replayed = true) and changes nothing. Raises WL400
+-- (a required argument NULL, a route that is not the kind's, amount not
+-- positive, a hold without a positive p_timeout, a settlement without a
+-- positive p_settle_lease or that is not a pending withdrawal), WL404 (asset
+-- or wallet not found; the debit side is named first; a key used before
+-- still answers first), WL409 (key used for another request).
+-- Insufficient funds is not raised: the movement is recorded as 'failed'
+-- under its key (error_code 'insufficient_funds'), so a replay gives the
+-- same answer. With p_pending the amount is reserved on the debit wallet
+-- and nothing moves until the hold is posted; it expires after p_timeout,
+-- unless p_settle: a withdrawal that a settlement command decides, which
+-- never expires and which retry workers leave to its creator until
+-- p_settle_lease has passed (p_timeout is then not used). Without
+-- p_pending, p_timeout and p_settle_lease are not used.
+CREATE OR REPLACE FUNCTION wallet_move(p_key text, p_fingerprint text, p_kind text,
+                            p_debit_user text, p_credit_user text, p_asset text,
+                            p_amount bigint, p_memo text, p_pending boolean,
+                            p_timeout interval, p_actor text, p_arguments jsonb,
+                            p_settle boolean DEFAULT false, p_settle_lease interval DEFAULT NULL)
+RETURNS wallet_movement LANGUAGE plpgsql AS $$
+DECLARE
+    v_refused text := wallet_route_error(p_kind, p_debit_user, p_credit_user);
+BEGIN
+    IF p_key IS NULL OR p_fingerprint IS NULL OR p_asset IS NULL OR p_pending IS NULL OR p_settle IS NULL
+       OR p_actor IS NULL OR p_arguments IS NULL THEN
+        v_refused := 'key, fingerprint, asset, pending, settle, actor and arguments are required';
+    ELSIF p_settle AND NOT (p_pending AND p_kind = 'withdraw') THEN
+        v_refused := 'only a pending withdrawal waits for the settlement command';
+    ELSIF p_settle AND NOT coalesce(p_settle_lease > interval '0', false) THEN
+        v_refused := 'a settlement needs a positive lease';
+    ELSIF p_pending AND NOT p_settle AND NOT coalesce(p_timeout > interval '0', false) THEN
+        v_refused := 'a hold needs a positive timeout';
+    END IF;
+    IF v_refused IS NOT NULL THEN
+        RAISE EXCEPTION '%', v_refused USING ERRCODE = 'WL400';
+    END IF;
+    RETURN wallet_move_apply(p_key, p_fingerprint, p_kind, p_debit_user, p_credit_user, p_asset, p_amount,
+                             p_memo, p_pending, p_timeout, p_actor, p_arguments, p_settle, NULL, p_settle_lease);
 END $$;

@@ -38,6 +38,9 @@ DECLARE
     v_credit wallets;
     v_scale  integer;
 BEGIN
+    IF p_actor IS NULL OR p_arguments IS NULL THEN
+        RAISE EXCEPTION 'an actor and arguments are required' USING ERRCODE = 'WL400';
+    END IF;
     SELECT scale INTO v_scale FROM assets WHERE code = t.asset;
     IF t.status = 'posted' THEN
         IF v_amount <> t.posted_amount THEN
@@ -82,6 +85,9 @@ RETURNS wallet_movement LANGUAGE plpgsql AS $$
 DECLARE
     t transactions := wallet_lock_transaction(p_id);
 BEGIN
+    IF p_actor IS NULL OR p_arguments IS NULL THEN
+        RAISE EXCEPTION 'an actor and arguments are required' USING ERRCODE = 'WL400';
+    END IF;
     IF t.status = 'voided' THEN
         INSERT INTO audit_log(actor, action, arguments, outcome, transaction_id)
             VALUES (p_actor, 'void', p_arguments, 'replayed', p_id);
@@ -105,16 +111,22 @@ END $$;
 -- A compensating movement of a posted transaction: its posted amount goes
 -- back from the credit side to the debit side, as kind 'reversal', at most
 -- once per original (concurrent attempts serialize on the original's row).
--- The key makes the reversal itself idempotent like any movement. WL409 for
--- a reversal, a transaction that is not posted, or one already reversed.
+-- The key makes the reversal itself idempotent like any movement. WL400
+-- when an argument is NULL; WL404 for an unknown transaction; WL409 for a
+-- reversal, a transaction that is not posted, or one already reversed. The
+-- only way to make a reversal: wallet_move refuses the kind.
 CREATE OR REPLACE FUNCTION wallet_reverse(p_id bigint, p_key text, p_actor text, p_arguments jsonb)
 RETURNS wallet_movement LANGUAGE plpgsql AS $$
 DECLARE
-    t             transactions := wallet_lock_transaction(p_id);
+    t             transactions;
     v_fingerprint text := 'reversal:' || p_id;
     v_result      wallet_movement;
     v_existing    bigint;
 BEGIN
+    IF p_id IS NULL OR p_key IS NULL OR p_actor IS NULL OR p_arguments IS NULL THEN
+        RAISE EXCEPTION 'a reversal needs a transaction, a key, an actor and arguments' USING ERRCODE = 'WL400';
+    END IF;
+    t := wallet_lock_transaction(p_id);
     v_result := wallet_replay(p_key, v_fingerprint);
     IF v_result.transaction_id IS NOT NULL THEN
         INSERT INTO audit_log(actor, action, arguments, outcome, transaction_id)
@@ -134,23 +146,29 @@ BEGIN
         RAISE EXCEPTION 'transaction % was already reversed by transaction %', p_id, v_existing
             USING ERRCODE = 'WL409';
     END IF;
-    RETURN wallet_move(p_key, v_fingerprint, 'reversal',
-                       (SELECT user_id FROM wallets WHERE id = t.credit_wallet_id),
-                       (SELECT user_id FROM wallets WHERE id = t.debit_wallet_id),
-                       t.asset, t.posted_amount, 'reversal of transaction ' || p_id, false, NULL,
-                       p_actor, p_arguments, false, p_id);
+    RETURN wallet_move_apply(p_key, v_fingerprint, 'reversal',
+                             (SELECT user_id FROM wallets WHERE id = t.credit_wallet_id),
+                             (SELECT user_id FROM wallets WHERE id = t.debit_wallet_id),
+                             t.asset, t.posted_amount, 'reversal of transaction ' || p_id, false, NULL,
+                             p_actor, p_arguments, false, p_id, NULL);
 END $$;
 
 -- Records a settlement attempt that did not decide (the command asked to
 -- retry, timed out or crashed): the withdrawal stays pending, its next
--- attempt is due after p_delay. WL409 when it is no longer pending.
+-- attempt is due after p_delay. WL400 for a delay that is not positive
+-- (NULL included); WL404 for an unknown transaction; WL409 when it is not
+-- a pending settlement.
 CREATE OR REPLACE FUNCTION wallet_settlement_deferred(p_id bigint, p_error text, p_delay interval, p_actor text)
 RETURNS wallet_movement LANGUAGE plpgsql AS $$
 DECLARE
     t transactions := wallet_lock_transaction(p_id);
 BEGIN
-    IF t.status <> 'pending' THEN
-        RAISE EXCEPTION 'transaction % is %; nothing to settle', p_id, t.status USING ERRCODE = 'WL409';
+    IF NOT coalesce(p_delay > interval '0', false) OR p_actor IS NULL THEN
+        RAISE EXCEPTION 'a deferred settlement needs a positive delay and an actor' USING ERRCODE = 'WL400';
+    END IF;
+    IF t.status <> 'pending' OR NOT t.settle THEN
+        RAISE EXCEPTION 'transaction % is %; nothing to settle', p_id,
+            CASE WHEN t.settle THEN t.status ELSE 'not a settlement' END USING ERRCODE = 'WL409';
     END IF;
     UPDATE transactions SET attempts = attempts + 1, next_attempt_at = now() + p_delay,
                             last_error = left(p_error, 2000), updated_at = now()
@@ -160,11 +178,20 @@ BEGIN
     RETURN wallet_movement_of(p_id, false);
 END $$;
 
--- Counts a settlement attempt that decided (posted or voided next).
+-- Counts a settlement attempt that decided (posted or voided next, in the
+-- caller's transaction). WL404 for an unknown transaction; WL409 unless it
+-- is a pending settlement: attempts are only counted while one is pending.
 CREATE OR REPLACE FUNCTION wallet_settlement_attempted(p_id bigint) RETURNS void
-LANGUAGE sql AS $$
-    UPDATE transactions SET attempts = attempts + 1 WHERE id = p_id
-$$;
+LANGUAGE plpgsql AS $$
+DECLARE
+    t transactions := wallet_lock_transaction(p_id);
+BEGIN
+    IF t.status <> 'pending' OR NOT t.settle THEN
+        RAISE EXCEPTION 'transaction % is %; nothing to settle', p_id,
+            CASE WHEN t.settle THEN t.status ELSE 'not a settlement' END USING ERRCODE = 'WL409';
+    END IF;
+    UPDATE transactions SET attempts = attempts + 1 WHERE id = p_id;
+END $$;
 
 -- Claims the pending transaction p_id for the caller's database
 -- transaction (FOR UPDATE SKIP LOCKED: another retry run or walletd worker

@@ -43,14 +43,15 @@
 
 -- Creates the wallets of 'wallet' lines that do not exist yet, once per
 -- (user, asset), and audits each creation. Returns, per line, whether that
--- line created its wallet. Lines with an unknown asset create nothing.
+-- line created its wallet. Lines with an unknown asset, or a system account
+-- id (starting with @), create nothing.
 CREATE OR REPLACE FUNCTION wallet_import_create_wallets(p_wallet_lines boolean[], p_users text[], p_assets text[],
                                              p_lines bigint[], p_actor text, p_source text)
 RETURNS boolean[] LANGUAGE sql AS $$
     WITH wanted AS (
         SELECT DISTINCT ON (x.u, x.a) x.u, x.a, x.i, x.line
         FROM unnest(p_wallet_lines, p_users, p_assets, p_lines) WITH ORDINALITY AS x(w, u, a, line, i)
-        WHERE x.w AND EXISTS (SELECT 1 FROM assets WHERE code = x.a)
+        WHERE x.w AND left(x.u, 1) <> '@' AND EXISTS (SELECT 1 FROM assets WHERE code = x.a)
         ORDER BY x.u, x.a, x.i),
     made AS (
         INSERT INTO wallets(user_id, asset)
@@ -189,8 +190,12 @@ END $$;
 -- Returns one row per line: the outcome (applied | replayed | refused |
 -- not_found | conflict | invalid), the transaction id when one is recorded
 -- under the line's key, and a message for every outcome but applied and
--- replayed. Raises 40001 (retry the batch: the retry replays) when a
--- concurrent writer claimed one of its keys between the check and the insert.
+-- replayed. A line is invalid when its accounts are not its kind's route
+-- (wallet_route_error: no reversals, only @treasury debited) or a wallet
+-- line names a system account (@...): import never creates one. Raises
+-- WL400 when the arrays differ in length or the actor or source is NULL, and
+-- 40001 (retry the batch: the retry replays) when a concurrent writer
+-- claimed one of its keys between the check and the insert.
 CREATE OR REPLACE FUNCTION wallet_import_batch(p_lines bigint[], p_wallet_lines boolean[], p_keys text[],
                                     p_fingerprints text[], p_kinds text[], p_debits text[],
                                     p_credits text[], p_assets text[], p_amounts bigint[],
@@ -240,6 +245,15 @@ DECLARE
     v_digest    bytea;       -- the transaction's fixed fields, for its entries' hashes
 BEGIN
     IF n = 0 THEN RETURN; END IF;
+    -- Parallel arrays of one length (unnest would pad a short one with NULLs).
+    IF p_actor IS NULL OR p_source IS NULL
+       OR (SELECT count(DISTINCT coalesce(x.len, -1)) <> 1
+             FROM unnest(ARRAY[cardinality(p_wallet_lines), cardinality(p_keys), cardinality(p_fingerprints),
+                               cardinality(p_kinds), cardinality(p_debits), cardinality(p_credits),
+                               cardinality(p_assets), cardinality(p_amounts), cardinality(p_memos)] || n) AS x(len)) THEN
+        RAISE EXCEPTION 'a batch needs an actor, a source and one element per line in every array'
+            USING ERRCODE = 'WL400';
+    END IF;
 
     -- 0. A dry run keeps what it would have done in its temporary tables,
     --    and from here on may write nothing else.
@@ -281,7 +295,7 @@ BEGIN
           FROM (SELECT DISTINCT u, a FROM (
                     SELECT u, a FROM unnest(p_debits, p_assets) AS x(u, a)
                     UNION ALL SELECT u, a FROM unnest(p_credits, p_assets) AS x(u, a)) y
-                 WHERE left(u, 1) = '@' AND EXISTS (SELECT 1 FROM assets WHERE code = y.a)
+                 WHERE u IN ('@treasury', '@revenue', '@settlement') AND EXISTS (SELECT 1 FROM assets WHERE code = y.a)
                  ORDER BY u, a) s
           CROSS JOIN LATERAL wallet_import_system_shard(s.u, s.a, v_dry) AS shard
     LOOP
@@ -336,6 +350,11 @@ BEGIN
         d := l_debit[i];
         c := l_credit[i];
         v_amount := p_amounts[i];
+        IF p_wallet_lines[i] AND left(p_credits[i], 1) = '@' THEN
+            o_outcome[i] := 'invalid';
+            o_message[i] := 'user ids starting with @ are reserved for system accounts';
+            CONTINUE;
+        END IF;
         IF l_scale[i] IS NULL THEN
             o_outcome[i] := 'not_found'; o_message[i] := format('asset %s not found', p_assets[i]);
             CONTINUE;
@@ -344,13 +363,13 @@ BEGIN
             o_outcome[i] := CASE WHEN l_made_here[i] THEN 'applied' ELSE 'replayed' END;
             CONTINUE;
         END IF;
-        IF v_amount IS NULL OR v_amount <= 0 OR p_keys[i] IS NULL THEN
-            o_outcome[i] := 'invalid'; o_message[i] := 'a movement needs a positive amount and a key';
+        IF v_amount IS NULL OR v_amount <= 0 OR p_keys[i] IS NULL OR p_fingerprints[i] IS NULL THEN
+            o_outcome[i] := 'invalid'; o_message[i] := 'a movement needs a positive amount, a key and a fingerprint';
             CONTINUE;
         END IF;
-        IF left(p_debits[i], 1) = '@' AND left(p_credits[i], 1) = '@' OR p_debits[i] = p_credits[i] THEN
-            o_outcome[i] := 'invalid';
-            o_message[i] := 'a movement needs two different accounts, at least one of them a user wallet';
+        v_text := wallet_route_error(p_kinds[i], p_debits[i], p_credits[i]);
+        IF v_text IS NOT NULL THEN
+            o_outcome[i] := 'invalid'; o_message[i] := v_text;
             CONTINUE;
         END IF;
         -- The key: recorded before the batch (or, in a dry run, by an earlier batch of it) ...

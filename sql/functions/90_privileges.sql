@@ -25,7 +25,7 @@ DECLARE
         'wallet_asset_add(text, integer, text, text)',
         'wallet_create(text, text, text)',
         'wallet_move(text, text, text, text, text, text, bigint, text, boolean, interval, text, jsonb, '
-            'boolean, bigint, interval)',
+            'boolean, interval)',
         'wallet_post(bigint, bigint, text, jsonb)',
         'wallet_void(bigint, text, text, jsonb)',
         'wallet_reverse(bigint, text, text, jsonb)',

@@ -133,7 +133,7 @@ run 0 wallet create --user payer --asset "$A"
 run 0 deposit --user payer --asset "$A" --amount 10000
 sql "SELECT count(*) FROM generate_series(1, 200) i,
      LATERAL wallet_move('stuck-$A-' || i, 'stuck-' || i, 'withdraw', 'payer', '@settlement', '$A', 100,
-                         '', true, NULL, 'e2e', '{}', true, NULL, interval '0')" >/dev/null
+                         '', true, NULL, 'e2e', '{}', true, interval '1 millisecond')" >/dev/null
 sql "select id from transactions where idempotency_key like 'stuck-$A-%'" | sort >"$tmp/ours"
 ours_only() { sort | join - "$tmp/ours"; }  # keeps lines whose first field is one of our ids
 echo later >"$tmp/mode"

@@ -301,11 +301,22 @@ TEST_CASE("wallets, assets and transactions are never deleted or re-keyed, even 
     pqxx::work tx(f.admin);
     CHECK_THROWS_WITH_AS(tx.exec(statement), doctest::Contains("never"), pqxx::sql_error);
   }
-  // What may change still does: the status columns (post, void, retry) and names.
+  // What may change still does: a pending transaction's status columns
+  // (post, void, retry) and an asset's name. A posted one is final.
+  wallet::MovementInput hold_in = test::movement(Operation::withdraw, "alice", asset, "1");
+  hold_in.pending = true;
+  auto hold = f.ledger.move(hold_in);
+  REQUIRE_MESSAGE(hold.ok(), hold.status().message());
+  const std::string hold_id = std::to_string(hold->transaction_id);
   {
     pqxx::work tx(f.admin);
-    CHECK_NOTHROW(tx.exec("UPDATE transactions SET attempts = attempts + 1, last_error = 'x' WHERE id = " + id));
+    CHECK_NOTHROW(tx.exec("UPDATE transactions SET attempts = attempts + 1, last_error = 'x' WHERE id = " + hold_id));
     CHECK_NOTHROW(tx.exec("UPDATE assets SET name = 'renamed' WHERE code = '" + asset + "'"));
+  }
+  {
+    pqxx::work tx(f.admin);
+    CHECK_THROWS_WITH_AS(tx.exec("UPDATE transactions SET attempts = attempts + 1 WHERE id = " + id),
+                         doctest::Contains("final"), pqxx::sql_error);
   }
   f.check_invariants(asset);
 }
