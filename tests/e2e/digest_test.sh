@@ -80,7 +80,7 @@ pass
 owner_sql "
 begin;
 alter table ledger_entries disable trigger ledger_entries_append_only;
-alter table transactions disable trigger transactions_rules;
+alter table transactions disable trigger user;
 do \$\$
 declare w bigint; r record; prev bytea; bal bigint; amt bigint;
 begin
@@ -97,7 +97,7 @@ begin
     update wallets set balance = bal, last_hash = prev where id = w;
   end loop;
 end \$\$;
-alter table transactions enable trigger transactions_rules;
+alter table transactions enable trigger user;
 alter table ledger_entries enable trigger ledger_entries_append_only;
 commit"
 run 0 balance --user alice --asset GC

@@ -29,8 +29,8 @@ run 0 digest --out "$tmp/anchor.json"
 
 # tamper SQL: as the owner, with the transactions' rules trigger disabled.
 tamper() {
-  owner_sql "begin; alter table transactions disable trigger transactions_rules; $1;
-             alter table transactions enable trigger transactions_rules; commit"
+  owner_sql "begin; alter table transactions disable trigger user; $1;
+             alter table transactions enable trigger user; commit"
 }
 alice_id=$(dsql "select id from wallets where user_id = 'alice'")
 for change in "memo = 'changed'" "actor = 'someone-else'" "created_at = created_at - interval '1 day'" \

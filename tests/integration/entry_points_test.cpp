@@ -294,7 +294,7 @@ TEST_CASE("a transaction's status follows the transition table and its fixed fie
   test::Fixture f;
   auto l = funded_ledger(f);
   auto failed = f.move(Operation::withdraw, "carol", l.asset, "5", test::fresh_key());
-  REQUIRE(failed.ok());
+  REQUIRE(failed.recorded());
   REQUIRE(failed->status == "failed");
   MovementInput hold_in = test::movement(Operation::transfer, "alice", l.asset, "3", "bob");
   hold_in.pending = true;
