@@ -4,6 +4,7 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include "core/config/statement_profile_toml.hpp"
 #include "core/domain/validate.hpp"
 
 namespace wallet {
@@ -17,6 +18,7 @@ const std::set<std::string> kKnownKeys = {
     "daemon.listen",      "daemon.threads",     "daemon.pool_size",
     "daemon.tokens",      "daemon.rate_limit_per_second", "daemon.body_bytes_max",
     "daemon.request_timeout", "daemon.worker_interval",
+    "statement.profiles",  // its tables are read by read_statement_profiles
 };
 
 // Longest toml++ error description kept in a message.
@@ -200,6 +202,11 @@ Status apply_config_text(std::string_view text, const std::string& source, Confi
                    reader.duration("daemon.request_timeout", config.daemon.request_timeout),
                    reader.duration("daemon.worker_interval", config.daemon.worker_interval)}) {
     if (!s.ok()) return s;
+  }
+  if (auto profiles = root.at_path("statement.profiles")) {
+    const auto* table = profiles.as_table();
+    if (table == nullptr) return Status::Invalid(source + ": statement.profiles must be a table of profiles");
+    if (Status s = read_statement_profiles(*table, source, config.statement_profiles); !s.ok()) return s;
   }
   if (config.holds_timeout < Milliseconds{1000}) return Status::Invalid(source + ": holds.timeout must be at least 1s");
   if (config.settlement_timeout < Milliseconds{100}) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config/statement_profile.hpp"
 #include "core/domain/duration.hpp"
 #include "core/domain/status.hpp"
 
@@ -46,6 +47,8 @@ struct Config {
   Milliseconds settlement_timeout{30'000};
   Milliseconds reconcile_stuck_after{15LL * 60 * 1000};
   DaemonConfig daemon;
+  // [statement.profiles.NAME]: column mappings for `reconcile statement`.
+  std::map<std::string, StatementProfile> statement_profiles;
 
   std::string file;                              // the file read, or empty
   std::map<std::string, std::string> sources;    // key -> "flag", "environment", file, "default"
