@@ -54,6 +54,8 @@ Output reconcile_output(const ReconcileReport& report) {
 void register_reconcile_commands(CLI::App& app, Commands& commands) {
   auto* reconcile_command = app.add_subcommand(
       "reconcile", "verify balances, reservations, entries and hash chains against the ledger; list stuck transactions");
+  // Before reconcile's own entry: `reconcile statement` parses both.
+  register_statement_command(*reconcile_command, commands);
   auto full = std::make_shared<bool>(false);
   auto stuck_after = std::make_shared<std::optional<Milliseconds>>();
   reconcile_command->add_flag("--full", *full, "re-verify every entry, not only those since the last clean run");

@@ -259,6 +259,41 @@ const Statement kStatements[] = {
      "  ELSE 'pending since ' || wallet_rfc3339(t.created_at) END "
      "FROM transactions t WHERE t.status = 'pending' AND (t.expires_at <= now() OR t.next_attempt_at <= now()"
      " OR t.created_at <= now() - $1::bigint * interval '1 millisecond') ORDER BY t.id LIMIT 1000"},
+    // ---- statement matching (reconcile/statement_match.cpp; rules in 0010_statements.sql) ----
+    {"statement_run",
+     "SELECT wallet_statement_run($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8, "
+     "$9::bigint * interval '1 millisecond', $10, $11::jsonb)"},
+    {"statement_run_header",
+     "SELECT r.id, r.file_id, r.file_new, wallet_rfc3339(r.at), r.actor, f.account, f.asset, a.scale, f.name, "
+     " f.format, f.lines, wallet_rfc3339(r.since), wallet_rfc3339(r.until), r.amount_tolerance, "
+     " (extract(epoch FROM r.date_window) * 1000)::bigint "
+     "FROM statement_runs r JOIN statement_files f ON f.id = r.file_id JOIN assets a ON a.code = f.asset "
+     "WHERE r.id = $1"},
+    // The groups a run reports: those of its file's lines matched by it or
+    // earlier runs, and those it matched with earlier files' lines.
+    {"statement_run_matches",
+     "WITH g AS MATERIALIZED (SELECT match_id FROM statement_lines WHERE file_id = $2 AND match_id IS NOT NULL"
+     " UNION SELECT match_id FROM statement_matched_transactions WHERE run_id = $1), "
+     "tx AS (SELECT t.match_id, min(t.rule) AS rule, min(t.run_id) AS run_id,"
+     " array_agg(t.transaction_id ORDER BY t.transaction_id) AS ids"
+     " FROM statement_matched_transactions t JOIN g ON g.match_id = t.match_id GROUP BY t.match_id), "
+     "ln AS (SELECT l.match_id, min(l.file_id) AS file_id, array_agg(l.line ORDER BY l.line) AS lines"
+     " FROM statement_lines l JOIN g ON g.match_id = l.match_id GROUP BY l.match_id) "
+     "SELECT tx.rule, tx.run_id, array_to_string(tx.ids, ' '), ln.file_id, array_to_string(ln.lines, ' ') "
+     "FROM tx JOIN ln ON ln.match_id = tx.match_id WHERE tx.run_id <= $1 "
+     "ORDER BY ln.file_id <> $2, ln.file_id, ln.lines[1]"},
+    {"statement_run_findings",
+     "SELECT f.kind, f.file_id, f.line, f.transaction_id, f.field, f.ledger, f.statement, f.reason, l.reference, "
+     " l.amount, wallet_rfc3339(l.booked_at), l.whole_day, l.description "
+     "FROM statement_run_findings f LEFT JOIN statement_lines l ON l.file_id = f.file_id AND l.line = f.line "
+     "WHERE f.run_id = $1 ORDER BY f.kind, f.file_id, f.line, f.transaction_id"},
+    {"statement_runs",
+     "SELECT r.id, wallet_rfc3339(r.at), r.actor, f.account, f.asset, f.name, f.format, f.lines, r.file_new, "
+     " wallet_rfc3339(r.since), wallet_rfc3339(r.until), r.matched_groups, r.unmatched_lines, "
+     " r.unmatched_transactions, r.mismatched "
+     "FROM statement_runs r JOIN statement_files f ON f.id = r.file_id "
+     "WHERE ($1::text IS NULL OR f.account = $1) AND ($2::text IS NULL OR f.asset = $2) "
+     "ORDER BY r.id DESC LIMIT $3"},
 };
 const std::size_t kStatementCount = sizeof kStatements / sizeof kStatements[0];
 
@@ -278,6 +313,13 @@ const std::string_view kMigrationExists = "SELECT to_regclass('schema_migrations
 const std::string_view kMigrationPrivileges =
     "DO $$ BEGIN IF to_regprocedure('wallet_apply_privileges()') IS NOT NULL THEN "
     "PERFORM wallet_apply_privileges(); END IF; END $$";
+// The caller's staging table of `reconcile statement`: filled by COPY, read
+// by wallet_statement_run (which runs as wallet_owner, hence the grant),
+// gone at the end of the transaction. DDL cannot be prepared: plain text.
+const std::string_view kStatementUploadCreate =
+    "CREATE TEMP TABLE statement_upload (line integer, booked_at timestamptz, whole_day boolean, amount bigint,"
+    " reference text, description text, currency text) ON COMMIT DROP";
+const std::string_view kStatementUploadGrant = "GRANT SELECT ON pg_temp.statement_upload TO wallet_owner";
 const std::string_view kMigrationRecord = "INSERT INTO schema_migrations(version, name) VALUES ($1, $2)";
 
 }  // namespace wallet::sql

@@ -24,4 +24,8 @@ extern const std::string_view kMigrationExists;
 // Re-applies the privilege map (0005_roles.sql) after migrations, if it exists.
 extern const std::string_view kMigrationPrivileges;
 
+// reconcile statement's staging table (see statements.cpp).
+extern const std::string_view kStatementUploadCreate;
+extern const std::string_view kStatementUploadGrant;
+
 }  // namespace wallet::sql

@@ -150,6 +150,9 @@ class Store {
   void audit_failure(const std::string& actor, const std::string& action,
                      const std::string& arguments_json, const Status& status);
 
+  // How statements are sent (for modules that run their own, like reconcile/).
+  const StoreOptions& options() const { return options_; }
+
   // Number of attempts the last operation took (for tests and metrics).
   int last_attempts() const { return last_attempts_; }
 
