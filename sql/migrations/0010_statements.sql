@@ -124,7 +124,9 @@ END $$;
 --                    order, within its window) whose sum is its amount
 --   amount_date_split   several lines in a row (date and file order) whose
 --                    sum is one movement's amount
--- Lines whose currency is not p_asset never match. Then mismatches: an
+-- Lines whose currency is not p_asset never match, and a line whose
+-- reference names a movement of the account is never matched by amount
+-- (nor is that movement). Then mismatches: an
 -- unmatched line whose reference names a movement on the account that
 -- differs in status, currency, direction or amount.
 -- Errors: WL400 for bad arguments or upload rows, WL404 when p_account has
@@ -205,7 +207,7 @@ BEGIN
            x.booked_at - p_window AS lo,
            x.booked_at + CASE WHEN x.whole_day THEN interval '1 day' ELSE interval '1 microsecond' END + p_window AS hi,
            x.booked_at + CASE WHEN x.whole_day THEN interval '12 hours' ELSE interval '0' END AS middle,
-           (x.currency = '' OR x.currency = p_asset) AS usable,
+           (x.currency = '' OR x.currency = p_asset) AS usable, false AS names_movement,
            NULL::bigint AS match_id, NULL::text AS rule
       FROM (SELECT v_file AS file_id, u.line, u.booked_at, u.whole_day, u.amount, u.reference, u.description,
                    u.currency, true AS is_new, u.booked_at >= v_since AND u.booked_at < v_until AS in_window
@@ -217,7 +219,8 @@ BEGIN
              WHERE l.match_id IS NULL AND f.account = p_account AND f.asset = p_asset
                AND l.booked_at >= v_since - p_window - interval '1 day' AND l.booked_at < v_until + p_window) x;
     CREATE TEMP TABLE statement_work_movements ON COMMIT DROP AS
-    SELECT e.transaction_id, e.created_at AS at, -e.amount AS amount, NULL::bigint AS match_id, NULL::text AS rule
+    SELECT e.transaction_id, e.created_at AS at, -e.amount AS amount, false AS named,
+           NULL::bigint AS match_id, NULL::text AS rule
       FROM ledger_entries e
      WHERE e.wallet_id = ANY (v_wallets) AND e.created_at >= v_since - p_window AND e.created_at < v_until + p_window
        AND NOT EXISTS (SELECT FROM statement_matched_transactions s
@@ -266,6 +269,19 @@ BEGIN
     v_groups := v_groups + wallet_statement_apply('reference_split');
 
     IF EXISTS (SELECT FROM pg_temp.statement_work_lines WHERE match_id IS NULL AND in_window AND usable) THEN
+        -- A line whose reference names a movement of the account is judged
+        -- against that movement only (a duplicate, or a mismatch): the
+        -- amount rules leave it, and the movement it names, alone.
+        UPDATE pg_temp.statement_work_lines l SET names_movement = true
+         WHERE l.match_id IS NULL AND l.reference <> ''
+           AND EXISTS (SELECT FROM transactions t
+                        WHERE (t.idempotency_key = l.reference
+                               OR t.id = CASE WHEN l.reference ~ '^[0-9]{1,18}$' THEN l.reference::bigint END)
+                          AND t.asset = p_asset
+                          AND (t.debit_wallet_id = ANY (v_wallets) OR t.credit_wallet_id = ANY (v_wallets)));
+        UPDATE pg_temp.statement_work_movements m SET named = true
+          FROM pg_temp.statement_work_keys k JOIN pg_temp.statement_work_lines l ON l.reference = k.key
+         WHERE m.transaction_id = k.transaction_id AND l.match_id IS NULL AND m.match_id IS NULL;
         CREATE INDEX ON pg_temp.statement_work_movements (amount, at) WHERE match_id IS NULL;
         CREATE INDEX ON pg_temp.statement_work_movements (at) WHERE match_id IS NULL;
         -- amount_date: one line, one movement; the closest in time first.
@@ -284,7 +300,7 @@ BEGIN
                     ON m.amount BETWEEN l.amount - p_tolerance AND l.amount + p_tolerance
                    AND m.at >= l.lo AND m.at < l.hi
                  WHERE l.match_id IS NULL AND m.match_id IS NULL AND l.in_window AND l.usable
-                   AND sign(l.amount) = sign(m.amount)) c
+                   AND NOT l.names_movement AND NOT m.named AND sign(l.amount) = sign(m.amount)) c
              WHERE c.rank_line = 1 AND c.rank_movement = 1;
             v_progress := wallet_statement_apply('amount_date');
             v_groups := v_groups + v_progress;
@@ -296,12 +312,13 @@ BEGIN
         -- time order, among those of its window still unmatched) whose sum
         -- is its amount: a provider's batch payout. The earliest run first.
         FOR r IN SELECT l.lid, l.amount, l.lo, l.hi FROM pg_temp.statement_work_lines l
-                  WHERE l.match_id IS NULL AND l.in_window AND l.usable ORDER BY l.lid LOOP
+                  WHERE l.match_id IS NULL AND l.in_window AND l.usable AND NOT l.names_movement ORDER BY l.lid LOOP
             EXECUTE format($q$
                 WITH s AS MATERIALIZED (
                     SELECT m.transaction_id, row_number() OVER w AS k, sum(m.amount) OVER w AS c
                       FROM pg_temp.statement_work_movements m
-                     WHERE m.match_id IS NULL AND sign(m.amount) = sign($1) AND m.at >= $2 AND m.at < $3
+                     WHERE m.match_id IS NULL AND NOT m.named AND sign(m.amount) = sign($1)
+                       AND m.at >= $2 AND m.at < $3
                     WINDOW w AS (ORDER BY m.at, m.transaction_id)),
                 starts AS (SELECT 0::bigint AS k, 0::numeric AS c UNION ALL SELECT k, c FROM s),
                 best AS (SELECT a.k AS first_k, b.k AS last_k FROM starts a JOIN s b ON %s AND b.k >= a.k + 2
@@ -319,14 +336,15 @@ BEGIN
         -- amount_date_split: several lines in a row (in date and file
         -- order) for one movement within all their windows.
         IF (SELECT count(*) FROM pg_temp.statement_work_lines
-             WHERE match_id IS NULL AND in_window AND usable) >= 2 THEN
+             WHERE match_id IS NULL AND in_window AND usable AND NOT names_movement) >= 2 THEN
             FOR r IN SELECT m.transaction_id, m.amount, m.at FROM pg_temp.statement_work_movements m
-                      WHERE m.match_id IS NULL ORDER BY m.at, m.transaction_id LOOP
+                      WHERE m.match_id IS NULL AND NOT m.named ORDER BY m.at, m.transaction_id LOOP
                 EXECUTE format($q$
                     WITH s AS MATERIALIZED (
                         SELECT l.lid, row_number() OVER w AS k, sum(l.amount) OVER w AS c
                           FROM pg_temp.statement_work_lines l
-                         WHERE l.match_id IS NULL AND l.in_window AND l.usable AND sign(l.amount) = sign($1)
+                         WHERE l.match_id IS NULL AND l.in_window AND l.usable AND NOT l.names_movement
+                           AND sign(l.amount) = sign($1)
                            AND $2 >= l.lo AND $2 < l.hi
                         WINDOW w AS (ORDER BY l.booked_at, l.file_id, l.line)),
                     starts AS (SELECT 0::bigint AS k, 0::numeric AS c UNION ALL SELECT k, c FROM s),
@@ -380,7 +398,7 @@ BEGIN
                     FROM (SELECT t1.* FROM transactions t1 WHERE t1.idempotency_key = l.reference
                           UNION ALL
                           SELECT t2.* FROM transactions t2
-                           WHERE l.reference ~ '^[0-9]{1,18}$' AND t2.id = l.reference::bigint) c
+                           WHERE t2.id = CASE WHEN l.reference ~ '^[0-9]{1,18}$' THEN l.reference::bigint END) c
                    WHERE c.asset = p_asset AND (c.debit_wallet_id = ANY (v_wallets) OR c.credit_wallet_id = ANY (v_wallets))
                    ORDER BY c.id LIMIT 1) t ON l.reference <> ''
              WHERE l.match_id IS NULL AND l.in_window AND (l.file_id = v_file OR t.id IS NOT NULL)
