@@ -294,6 +294,41 @@ const Statement kStatements[] = {
      "FROM statement_runs r JOIN statement_files f ON f.id = r.file_id "
      "WHERE ($1::text IS NULL OR f.account = $1) AND ($2::text IS NULL OR f.asset = $2) "
      "ORDER BY r.id DESC LIMIT $3"},
+    // ---- balances at a point in time, account statements (reconcile/point_in_time.cpp) ----
+    // The balance of each of a user's wallets (system accounts: summed over
+    // shards) at $3: the sum of its ledger entries made at or before $3.
+    // Reserved at $3: the holds created at or before $3 that were still
+    // pending then -- not yet posted (their entries' time) nor voided (the
+    // void is their last update).
+    {"balances_at",
+     "SELECT w.user_id, w.asset, a.scale,"
+     " coalesce(sum((SELECT sum(e.amount) FROM ledger_entries e"
+     "  WHERE e.wallet_id = w.id AND e.created_at <= $3::timestamptz)), 0)::bigint,"
+     " coalesce(sum((SELECT sum(t.amount) FROM transactions t WHERE t.debit_wallet_id = w.id"
+     "  AND t.created_at <= $3::timestamptz AND (t.status = 'pending'"
+     "   OR (t.status = 'voided' AND t.updated_at > $3::timestamptz)"
+     "   OR (t.status = 'posted' AND (SELECT min(e.created_at) FROM ledger_entries e"
+     "        WHERE e.transaction_id = t.id) > $3::timestamptz)))), 0)::bigint "
+     "FROM wallets w JOIN assets a ON a.code = w.asset "
+     "WHERE w.user_id = $1 AND ($2::text IS NULL OR w.asset = $2) AND w.created_at <= $3::timestamptz "
+     "GROUP BY w.user_id, w.asset, a.scale ORDER BY w.asset"},
+    // One wallet's (or system account's) entries in [$3, $4), in time
+    // order, after the opening balance (entries before $3; row with NULL
+    // transaction) and before the closing one (entries before $4; last row).
+    {"account_statement",
+     "WITH w AS MATERIALIZED (SELECT id FROM wallets WHERE user_id = $1 AND asset = $2) "
+     "SELECT * FROM ("
+     " SELECT NULL::bigint, NULL::text, NULL::text, coalesce(sum(e.amount), 0)::bigint, NULL::text, NULL::text,"
+     "  0 AS section, NULL::timestamptz AS at, NULL::bigint AS entry_id"
+     " FROM ledger_entries e WHERE e.wallet_id IN (SELECT id FROM w) AND e.created_at < $3::timestamptz"
+     " UNION ALL SELECT e.transaction_id, t.kind, CASE WHEN e.amount < 0 THEN cw.user_id ELSE dw.user_id END,"
+     "  e.amount, wallet_rfc3339(e.created_at), t.memo, 1, e.created_at, e.id"
+     " FROM ledger_entries e JOIN transactions t ON t.id = e.transaction_id"
+     " JOIN wallets dw ON dw.id = t.debit_wallet_id JOIN wallets cw ON cw.id = t.credit_wallet_id"
+     " WHERE e.wallet_id IN (SELECT id FROM w) AND e.created_at >= $3::timestamptz AND e.created_at < $4::timestamptz"
+     " UNION ALL SELECT NULL, NULL, NULL, coalesce(sum(e.amount), 0)::bigint, NULL, NULL, 2, NULL, NULL"
+     " FROM ledger_entries e WHERE e.wallet_id IN (SELECT id FROM w) AND e.created_at < $4::timestamptz) x "
+     "ORDER BY section, at, entry_id"},
 };
 const std::size_t kStatementCount = sizeof kStatements / sizeof kStatements[0];
 
