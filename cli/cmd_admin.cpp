@@ -1,4 +1,6 @@
 // walletctl migrate, asset, wallet.
+#include <algorithm>
+
 #include "cli/app.hpp"
 #include "core/domain/shapes.hpp"
 
@@ -16,23 +18,28 @@ const std::vector<std::string> kWalletColumns = {"user", "asset", "balance", "re
 
 void register_admin_commands(CLI::App& app, Commands& commands) {
   // migrate
-  auto* migrate = app.add_subcommand("migrate", "apply the schema migrations shipped in this binary (safe to repeat)");
+  auto* migrate = app.add_subcommand(
+      "migrate", "apply the schema migrations and function files shipped in this binary (safe to repeat)");
   auto status_only = std::make_shared<bool>(false);
-  migrate->add_flag("--status", *status_only, "list migrations and whether each is applied");
+  migrate->add_flag("--status", *status_only, "list migrations and function files and whether each is applied");
   commands.emplace_back(migrate, [status_only](Context& c) -> CommandResult {
     if (*status_only) {
       return output_of(c.ledger->migration_status(), [](const std::vector<MigrationState>& states) {
         std::vector<nlohmann::json> rows;
         for (const auto& s : states) rows.push_back(to_json(s));
-        return list_output(rows, {"version", "name", "applied_at"});
+        return list_output(rows, {"type", "version", "name", "applied_at"});
       });
     }
     return output_of(c.ledger->migrate(), [](const std::vector<MigrationState>& applied) {
       std::vector<nlohmann::json> rows;
       for (const auto& s : applied) rows.push_back(to_json(s));
-      Output output = list_output(rows, {"version", "name"}, {{"applied", rows}});
+      const auto migrations = std::count_if(applied.begin(), applied.end(), [](const MigrationState& s) {
+        return s.type == MigrationState::Type::migration;
+      });
+      Output output = list_output(rows, {"type", "version", "name"}, {{"applied", rows}});
       output.notes.push_back(rows.empty() ? "schema is up to date"
-                                          : "applied " + std::to_string(rows.size()) + " migration(s)");
+                                          : "applied " + std::to_string(migrations) + " migration(s) and " +
+                                                std::to_string(rows.size() - migrations) + " function file(s)");
       return output;
     });
   });

@@ -112,7 +112,10 @@ nlohmann::json to_json(const AuditRow& r) {
 }
 
 nlohmann::json to_json(const MigrationState& s) {
-  return {{"version", s.version}, {"name", s.name}, {"applied_at", optional_json(s.applied_at)}};
+  return {{"type", s.type == MigrationState::Type::migration ? "migration" : "functions"},
+          {"version", s.version ? nlohmann::json(*s.version) : nlohmann::json(nullptr)},
+          {"name", s.name},
+          {"applied_at", optional_json(s.applied_at)}};
 }
 
 nlohmann::json error_json(const Status& status) {

@@ -237,10 +237,13 @@ struct ImportLineResult {
   std::string message;                    // empty for applied and replayed
 };
 
+// One versioned migration or function file, and whether the database holds it.
 struct MigrationState {
-  int version = 0;
-  std::string name;
-  std::optional<std::string> applied_at;  // nullopt: not applied yet
+  enum class Type { migration, functions };
+  Type type = Type::migration;
+  std::optional<int> version;             // migrations only
+  std::string name;                       // migration name, or function file name
+  std::optional<std::string> applied_at;  // nullopt: pending (a function file: this content not applied yet)
 };
 
 }  // namespace wallet

@@ -356,5 +356,17 @@ const std::string_view kStatementUploadCreate =
     " reference text, description text, currency text) ON COMMIT DROP";
 const std::string_view kStatementUploadGrant = "GRANT SELECT ON pg_temp.statement_upload TO wallet_owner";
 const std::string_view kMigrationRecord = "INSERT INTO schema_migrations(version, name) VALUES ($1, $2)";
+const std::string_view kMigrationHighest = "SELECT version, name FROM schema_migrations ORDER BY version DESC LIMIT 1";
+const std::string_view kFunctionTable =
+    "CREATE TABLE IF NOT EXISTS schema_functions ("
+    " name text PRIMARY KEY, sha256 text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())";
+const std::string_view kFunctionApplied =
+    "SELECT name, sha256, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+    "FROM schema_functions ORDER BY name";
+const std::string_view kFunctionRecord =
+    "INSERT INTO schema_functions(name, sha256) VALUES ($1, $2) "
+    "ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256, applied_at = now()";
+const std::string_view kFunctionExists = "SELECT to_regclass('schema_functions') IS NOT NULL";
 
 }  // namespace wallet::sql

@@ -1,5 +1,6 @@
 // Every SQL statement the programs run, by name. Prepared once per
-// connection by the Store; the schema itself lives in sql/migrations.
+// connection by the Store; the schema itself lives in sql/migrations and
+// sql/functions.
 #pragma once
 
 #include <string_view>
@@ -21,7 +22,15 @@ extern const std::string_view kMigrationTable;
 extern const std::string_view kMigrationApplied;
 extern const std::string_view kMigrationRecord;
 extern const std::string_view kMigrationExists;
-// Re-applies the privilege map (0005_roles.sql) after migrations, if it exists.
+// The highest migration version recorded (checked on every new connection;
+// fails with undefined_table on a database never migrated).
+extern const std::string_view kMigrationHighest;
+// Function files: which content (sha256) of each was applied, and when.
+extern const std::string_view kFunctionTable;
+extern const std::string_view kFunctionApplied;
+extern const std::string_view kFunctionRecord;
+extern const std::string_view kFunctionExists;
+// Re-applies the privilege map (sql/functions/90_privileges.sql), if it exists.
 extern const std::string_view kMigrationPrivileges;
 
 // reconcile statement's staging table (see statements.cpp).

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/store/errors.hpp"
+#include "core/store/migrations.hpp"
 #include "core/store/statements.hpp"
 #include "core/store/store_statements.hpp"
 
@@ -122,6 +123,12 @@ pqxx::connection_base& Store::connection() {
   if (!connection_ || !connection_->connection.is_open()) {
     connection_.reset();
     connection_ = std::make_unique<Connection>(conninfo_);
+    try {
+      require_known_schema(connection_->connection);
+    } catch (const std::runtime_error&) {
+      connection_.reset();  // checked again on the next connection
+      throw;
+    }
     // libpqxx 6 prepares lazily: this only registers the texts, each is
     // prepared on the server at its first use on this connection.
     for (std::size_t i = 0; options_.prepared_statements && i < sql::kStatementCount; ++i) {
