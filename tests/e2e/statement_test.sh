@@ -74,4 +74,21 @@ run 4 reconcile statement --file "$fixtures/topups.jsonl" --account @nobody --as
 run 12 reconcile statement --file "$fixtures/topups.jsonl" --account @treasury --asset "$A" --dry-run -o json
 expect_eq "dry run: no run id" "$(jq -r .run_id <<<"$out")" null
 expect_eq "dry run recorded nothing" "$(sql "select count(*) from statement_runs")" "$runs_before"
+
+# The ledger as it was: balance --at, statement, reconcile --assert.
+run 0 balance --user alice --asset "$A" --at 2000-01-01 -o json
+expect_eq "no wallet in 2000" "$out" "[]"
+run 0 balance --user alice --asset "$A" --at 2100-01-01 -o json
+expect_eq "balance far ahead is today's" "$(jq -r '.[0].balance' <<<"$out")" "$("$WALLETCTL" balance --user alice --asset "$A" -o json | jq -r '.[0].balance')"
+run 0 statement --user alice --asset "$A" --since 2000-01-01 --until 2100-01-01 -o json
+expect_eq "statement: opening + in - out = closing" \
+  "$(jq -r '[.opening_balance, .total_in, .total_out, .closing_balance] | map(tonumber) | (.[0] + .[1] - .[2] == .[3])' <<<"$out")" true
+expect_eq "statement: seven entries" "$(jq '.entries | length' <<<"$out")" 7
+closing=$(jq -r .closing_balance <<<"$out")
+printf '# from the bank\nalice %s %s 2100-01-01\nalice,%s,1.00,2100-01-01\n' "$A" "$closing" "$A" >"$tmp/assert"
+run 10 reconcile --assert "$tmp/assert"
+expect_contains "failing assertion named" "$out" "assertion $tmp/assert:3 fails"
+printf 'alice %s %s 2100-01-01\n' "$A" "$closing" >"$tmp/assert"
+run 0 reconcile --assert "$tmp/assert"
+run 4 statement --user nobody --asset "$A" --since 2000-01-01 --until 2100-01-01
 finish
