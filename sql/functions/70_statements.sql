@@ -57,7 +57,9 @@ CREATE OR REPLACE FUNCTION wallet_statement_run(p_account text, p_asset text, p_
                                      p_since timestamptz, p_until timestamptz, p_tolerance bigint,
                                      p_window interval, p_actor text, p_arguments jsonb)
 RETURNS bigint
-LANGUAGE plpgsql AS $$
+-- Its statements are planned on working tables whose row counts change as
+-- rules match; JIT compilation cost seconds per statement for no gain.
+LANGUAGE plpgsql SET jit = off AS $$
 DECLARE
     v_wallets  bigint[];
     v_file     bigint;
