@@ -6,14 +6,7 @@
 #     knows whether the database holds this version of the file.
 # Run at build time (see CMakeLists.txt) so that editing a file rebuilds the
 # binaries.
-function(raw_string out_var path)
-  file(READ "${path}" sql)
-  string(FIND "${sql}" ")walletsql\"" clash)
-  if(NOT clash EQUAL -1)
-    message(FATAL_ERROR "${path} contains the raw-string delimiter )walletsql\"")
-  endif()
-  set(${out_var} "R\"walletsql(${sql})walletsql\"" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/embed_common.cmake)
 
 file(GLOB migration_files "${MIGRATIONS_DIR}/[0-9][0-9][0-9][0-9]_*.sql")
 list(SORT migration_files)
@@ -56,9 +49,4 @@ ${functions}  };
 
 }  // namespace wallet
 ")
-if(EXISTS "${OUT}")
-  file(READ "${OUT}" old)
-endif()
-if(NOT "${old}" STREQUAL "${content}")
-  file(WRITE "${OUT}" "${content}")
-endif()
+write_if_changed("${OUT}" "${content}")

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/domain/version.hpp"
+#include "core/store/conninfo.hpp"
 #include "daemon/api.hpp"
 #include "reconcile/reconcile.hpp"
 
@@ -110,7 +111,7 @@ class Worker {
         spdlog::info("worker: transaction {} {}: {}", a.transaction_id, a.action, a.detail);
       }
     }
-    auto stuck = store.stuck_count(config_.reconcile_stuck_after);
+    auto stuck = stuck_count(store, config_.reconcile_stuck_after);
     if (stuck.ok()) metrics_.set_stuck(*stuck);
   }
 
@@ -152,6 +153,15 @@ int main(int argc, char** argv) {
   if (!config.ok()) {
     std::cerr << "walletd: " << config.status().message() << '\n';
     return 2;
+  }
+  // A connection string that cannot parse would fail every request: refused
+  // now, with its passwords redacted.
+  for (const std::string* conninfo : {&config->database, &config->read_database}) {
+    if (Status checked = check_conninfo(*conninfo); !checked.ok()) {
+      std::cerr << "walletd: " << (conninfo == &config->database ? "database" : "read_database") << ": "
+                << checked.message() << '\n';
+      return 2;
+    }
   }
   HttpOptions http;
   if (!parse_listen(config->daemon.listen, http)) {

@@ -7,7 +7,8 @@
 #include "core/domain/amount.hpp"
 #include "core/domain/timestamp.hpp"
 #include "core/domain/validate.hpp"
-#include "core/store/store_statements.hpp"
+#include "core/store/query.hpp"
+#include "reconcile/statements.hpp"
 #include "reconcile/statement_format.hpp"
 
 namespace wallet {
@@ -57,8 +58,8 @@ Result<std::vector<Balance>> balances_at(Store& store, const std::string& user, 
   Status status = store.run("balance --at", [&](pqxx::connection_base& c) {
     list.clear();
     pqxx::read_transaction tx(c);
-    Statements db(tx, store.options());
-    for (const auto& row : db.exec("balances_at", user, asset ? asset->c_str() : nullptr, *instant)) {
+    Query db(tx, store.options());
+    for (const auto& row : db.exec(reconcile_sql::statement("balances_at"), user, asset ? asset->c_str() : nullptr, *instant)) {
       list.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>(), row[3].as<int64_t>(),
                       row[4].as<int64_t>()});
     }
@@ -89,13 +90,13 @@ Result<AccountStatement> account_statement(Store& store, const std::string& user
     statement.scale = *scale;
     // One snapshot: the opening, the entries and the closing agree.
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(c);
-    Statements db(tx, store.options());
-    ordered = tx.exec_params1("SELECT $1::timestamptz < $2::timestamptz", *from, *to)[0].as<bool>();
+    Query db(tx, store.options());
+    ordered = db.exec1(reconcile_sql::statement("statement_period_ordered"), *from, *to)[0].as<bool>();
     if (!ordered) return;
     has_wallet = db.exec1("user_has_wallets", user, asset)[0].as<int64_t>() > 0;
     if (!has_wallet) return;
     int64_t running = 0;
-    for (const auto& row : db.exec("account_statement", user, asset, *from, *to)) {
+    for (const auto& row : db.exec(reconcile_sql::statement("account_statement"), user, asset, *from, *to)) {
       const int section = row[6].as<int>();
       if (section == 0) {
         statement.opening = running = row[3].as<int64_t>();

@@ -1,5 +1,11 @@
 // Reconciliation and retry of stuck transactions (DESIGN §5), shared by
-// `walletctl reconcile|retry` and walletd's worker.
+// `walletctl reconcile|retry` and walletd's worker. reconcile/ owns the
+// checks (checks.cpp), their SQL (reconcile/sql/*.sql, one statement a
+// file, embedded at build time), the report and the exit codes
+// (report.cpp); it uses the store only for connections, transactions,
+// retries and error mapping (core/store/query.hpp). retry.cpp drives stuck
+// transactions through the store's claim-and-drive operation, which the
+// ledger shares for a withdrawal's first settlement attempt.
 #pragma once
 
 #include <functional>
@@ -14,9 +20,18 @@ namespace wallet {
 inline constexpr int kExitDrift = 10;  // drift or imbalance: page someone
 inline constexpr int kExitStuck = 11;  // stuck transactions only: run retry
 
-// Checks the ledger (see Store::reconcile). `progress(done, total)` may be empty.
+// Checks the ledger: verifies entries, hash chains, balances, reservations
+// and sums from the last checkpoint (or from scratch when `full`), in one
+// repeatable-read snapshot, lists transactions pending for longer than
+// `stuck_after` (or due), and advances the checkpoint when everything is
+// clean (not on a hot standby). Never changes balances. `progress(wallets
+// done, wallets in all)` is called as chunks finish; it may be empty.
+// Errors: the store's (temporary when the database stays unreachable).
 Result<ReconcileReport> reconcile(Store& store, bool full, Milliseconds stuck_after,
                                   const std::function<void(int64_t, int64_t)>& progress);
+
+// How many transactions reconcile would list as stuck (walletd's gauge).
+Result<int64_t> stuck_count(Store& store, Milliseconds stuck_after);
 
 // 10 when drift was found (it takes precedence), else 11 when transactions
 // are stuck, else 0.

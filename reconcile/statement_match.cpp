@@ -6,8 +6,8 @@
 #include "core/domain/amount.hpp"
 #include "core/domain/timestamp.hpp"
 #include "core/domain/validate.hpp"
-#include "core/store/statements.hpp"
-#include "core/store/store_statements.hpp"
+#include "core/store/query.hpp"
+#include "reconcile/statements.hpp"
 #include "reconcile/statement_format.hpp"
 
 namespace wallet {
@@ -55,9 +55,9 @@ Result<StatementProfile> profile_of(const Config& config, const std::string& nam
 }
 
 // Reads the recorded run `run_id` inside `tx`.
-StatementReport read_report(Statements& db, int64_t run_id) {
+StatementReport read_report(Query& db, int64_t run_id) {
   StatementReport report;
-  const pqxx::row h = db.exec1("statement_run_header", run_id);
+  const pqxx::row h = db.exec1(reconcile_sql::statement("statement_run_header"), run_id);
   report.run_id = run_id;
   report.file_id = h[1].as<int64_t>();
   report.file_new = h[2].as<bool>();
@@ -73,7 +73,7 @@ StatementReport read_report(Statements& db, int64_t run_id) {
   report.until = h[12].as<std::string>();
   report.amount_tolerance = h[13].as<std::string>();
   report.date_window = format_duration(Milliseconds{h[14].as<int64_t>()});
-  for (const auto& row : db.exec("statement_run_matches", run_id, report.file_id)) {
+  for (const auto& row : db.exec(reconcile_sql::statement("statement_run_matches"), run_id, report.file_id)) {
     StatementMatch match;
     match.rule = row[0].as<std::string>();
     match.run_id = row[1].as<int64_t>();
@@ -82,7 +82,7 @@ StatementReport read_report(Statements& db, int64_t run_id) {
     match.lines = ids_of(row[4].as<std::string>());
     report.matched.push_back(std::move(match));
   }
-  for (const auto& row : db.exec("statement_run_findings", run_id)) {
+  for (const auto& row : db.exec(reconcile_sql::statement("statement_run_findings"), run_id)) {
     const std::string kind = row[0].as<std::string>();
     if (kind == "unmatched_transaction") {
       report.unmatched_transactions.push_back(row[3].as<int64_t>());
@@ -168,9 +168,9 @@ Result<StatementReport> run_statement(Store& store, const Config& config, const 
   Status status = store.run("reconcile statement", [&](pqxx::connection_base& c) {
     file_status = Status::Ok();
     pqxx::work tx(c);
-    Statements db(tx, store.options());
-    tx.exec(std::string(sql::kStatementUploadCreate));
-    tx.exec(std::string(sql::kStatementUploadGrant));
+    Query db(tx, store.options());
+    tx.exec(std::string(reconcile_sql::statement("statement_upload_create").text));
+    tx.exec(std::string(reconcile_sql::statement("statement_upload_grant").text));
     {
       pqxx::stream_to upload(tx, "statement_upload",
                              std::vector<std::string>{"line", "booked_at", "whole_day", "amount", "reference",
@@ -184,7 +184,7 @@ Result<StatementReport> run_statement(Store& store, const Config& config, const 
     }
     if (!file_status.ok()) return;  // the transaction rolls back: nothing recorded
     const auto optional = [](const std::optional<std::string>& v) { return v ? v->c_str() : nullptr; };
-    const int64_t run_id = db.exec1("statement_run", request.account, request.asset, p.sha256,
+    const int64_t run_id = db.exec1(reconcile_sql::statement("statement_run"), request.account, request.asset, p.sha256,
                                     excerpt(request.file, 1000), std::string(statement_format_name(p.format)),
                                     optional(p.since), optional(p.until), p.tolerance,
                                     static_cast<int64_t>(request.date_window.count()), request.actor,
@@ -209,8 +209,8 @@ Result<StatementReport> statement_run_report(Store& store, int64_t run_id) {
   bool found = false;
   Status status = store.run("reconcile statement --run", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    Statements db(tx, store.options());
-    found = !db.exec("statement_run_header", run_id).empty();
+    Query db(tx, store.options());
+    found = !db.exec(reconcile_sql::statement("statement_run_header"), run_id).empty();
     if (found) report = read_report(db, run_id);
   });
   if (!status.ok()) return status;
@@ -227,8 +227,8 @@ Result<std::vector<StatementRunSummary>> statement_runs(Store& store, const std:
   Status status = store.run("reconcile statement --list", [&](pqxx::connection_base& c) {
     runs.clear();
     pqxx::read_transaction tx(c);
-    Statements db(tx, store.options());
-    for (const auto& row : db.exec("statement_runs", account ? account->c_str() : nullptr,
+    Query db(tx, store.options());
+    for (const auto& row : db.exec(reconcile_sql::statement("statement_runs"), account ? account->c_str() : nullptr,
                                    asset ? asset->c_str() : nullptr, limit)) {
       StatementRunSummary s;
       s.run_id = row[0].as<int64_t>();

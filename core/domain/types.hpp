@@ -1,5 +1,6 @@
 // Plain values that the core's operations take and return. No behaviour:
-// validation lives in ledger.cpp, SQL in store.cpp, JSON shapes in shapes.cpp.
+// validation lives in ledger.cpp, SQL in core/store and reconcile/sql, JSON
+// shapes in shapes.cpp.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
-// Every SQL statement the programs run, by name. Prepared once per
-// connection by the Store; the schema itself lives in sql/migrations and
-// sql/functions.
+// Every SQL statement the core runs, by name. Prepared once per connection
+// by the Store; the schema itself lives in sql/migrations and sql/functions,
+// reconcile's statements in reconcile/sql.
 #pragma once
 
 #include <string_view>
@@ -12,7 +12,7 @@ struct Statement {
   std::string_view text;
 };
 
-// All prepared statements.
+// All the core's prepared statements.
 extern const Statement kStatements[];
 extern const std::size_t kStatementCount;
 
@@ -32,9 +32,5 @@ extern const std::string_view kFunctionRecord;
 extern const std::string_view kFunctionExists;
 // Re-applies the privilege map (sql/functions/90_privileges.sql), if it exists.
 extern const std::string_view kMigrationPrivileges;
-
-// reconcile statement's staging table (see statements.cpp).
-extern const std::string_view kStatementUploadCreate;
-extern const std::string_view kStatementUploadGrant;
 
 }  // namespace wallet::sql

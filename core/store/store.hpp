@@ -1,7 +1,14 @@
 // The database layer: the only part of the program that talks to PostgreSQL.
 //
 // A Store owns one connection (opened lazily, reopened after it breaks) and
-// runs every statement of statements.cpp as a prepared statement. Each
+// runs every statement of statements.cpp as a prepared statement. Its
+// files, by concern: connection.cpp (the connection, the retry loop, the
+// dry-run transaction), errors.cpp (libpqxx exceptions to Status),
+// query.hpp (the query helper that every operation goes through, also used
+// by reconcile/ for its own SQL), rows.cpp (row decoders), catalog.cpp
+// (assets, wallets, balances), movements.cpp (movements, detail, history,
+// audit), pending.cpp (claiming and driving pending transactions),
+// store_import.cpp (bulk import) and migrate.cpp (schema migrations). Each
 // operation is one database transaction; money movements are one call of
 // the server-side function wallet_move() in autocommit, so a movement costs
 // one round trip and is atomic.
@@ -13,6 +20,10 @@
 // it again under the same idempotency key: wallet_move() replays it if it
 // had committed. When the attempts run out the result is Code::temporary,
 // whose message says what was tried (safe to re-run with the same key).
+// A connection string that does not parse is Code::invalid at once, and
+// failures no retry can fix (a wrong password, a missing role or database)
+// are not retried either. No message leaving the store carries a password
+// (redact_secrets in conninfo.hpp).
 //
 // Statements are prepared once per connection by default. Without prepared
 // statements (StoreOptions, for PgBouncer in transaction pooling mode, which
@@ -32,6 +43,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,8 +80,6 @@ class Store {
   Status connect();
   // Runs a trivial query: the database is reachable and answering.
   Status ping();
-  // Pending transactions that are stuck (see reconcile), counted.
-  Result<int64_t> stuck_count(Milliseconds stuck_after);
 
   // Schema.
   Result<std::vector<MigrationState>> migration_status();
@@ -120,14 +130,6 @@ class Store {
   // What drive_pending would claim next (for --dry-run); takes no locks.
   Result<std::vector<RetryAction>> due_pending(bool settle_enabled, int limit);
 
-  // Reconciliation (store_reconcile.cpp). Verifies entries, balances,
-  // reservations and sums from the last checkpoint (or from scratch when
-  // `full`), in one repeatable-read snapshot, and advances the checkpoint
-  // when everything is clean. Never changes balances. `progress` is called
-  // with (wallets done, wallets in all) as chunks finish.
-  Result<ReconcileReport> reconcile(bool full, Milliseconds stuck_after,
-                                    const std::function<void(int64_t, int64_t)>& progress);
-
   // Bulk import (store_import.cpp; the rules are wallet_import_batch's in
   // sql/migrations/0003_import.sql). Applies `lines` in one database
   // transaction and returns one result per line, in order. Retried like a
@@ -150,14 +152,13 @@ class Store {
   void audit_failure(const std::string& actor, const std::string& action,
                      const std::string& arguments_json, const Status& status);
 
-  // How statements are sent (for modules that run their own, like reconcile/).
-  const StoreOptions& options() const { return options_; }
-
   // Number of attempts the last operation took (for tests and metrics).
   int last_attempts() const { return last_attempts_; }
+  const StoreOptions& options() const { return options_; }
 
-  // Runs `work` with the retry policy; exposed so tests can inject libpqxx
-  // exceptions and count attempts. `work` must be safe to run again after
+  // Runs `work` with the retry policy: the loop under every operation (see
+  // transact() in query.hpp, which most callers want instead); exposed so
+  // tests can inject libpqxx exceptions and count attempts. `work` must be safe to run again after
   // an unknown outcome (every write here is guarded by a key or a unique
   // constraint, so running it again settles it).
   Status run(const std::string& what, const std::function<void(pqxx::connection_base&)>& work);
@@ -166,11 +167,17 @@ class Store {
   pqxx::connection_base& connection();
   void drop_connection();
   bool in_dry_run() const;
+  // The retry loop of run(), once the conninfo is known to parse.
+  Status attempts(const std::string& what, const std::function<void(pqxx::connection_base&)>& work);
+  // `status` with the passwords of conninfo_ (and of any connection string
+  // in its message) redacted: every Status leaving the store goes through it.
+  Status redacted(const Status& status) const;
   // Runs `work` once inside the open dry-run transaction; any failure ends
   // the dry run (nothing to retry: its earlier batches are gone with it).
   Status run_in_dry_run(const std::string& what, const std::function<void(pqxx::transaction_base&)>& work);
 
   std::string conninfo_;
+  std::optional<Status> conninfo_status_;  // check_conninfo(conninfo_), on first use
   RetryPolicy policy_;
   StoreOptions options_;
   struct Connection;

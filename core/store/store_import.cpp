@@ -4,7 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "core/store/store.hpp"
-#include "core/store/store_statements.hpp"
+#include "core/store/query.hpp"
 
 namespace wallet {
 
@@ -83,7 +83,7 @@ ImportOutcome outcome_of(const std::string& name) {
 std::vector<ImportLineResult> results_of(const pqxx::result& rows, std::size_t expected) {
   std::vector<ImportLineResult> results(expected);
   for (const auto& row : rows) {
-    const auto ordinal = row[0].as<std::size_t>();
+    const auto ordinal = columns(row, 4)[0].as<std::size_t>();
     assert(ordinal >= 1 && ordinal <= expected);
     ImportLineResult& r = results[ordinal - 1];
     r.outcome = outcome_of(row[1].as<std::string>());
@@ -98,10 +98,8 @@ std::vector<ImportLineResult> results_of(const pqxx::result& rows, std::size_t e
 Result<std::vector<ImportLineResult>> Store::import_batch(const std::vector<ImportLine>& lines,
                                                           const std::string& actor, const std::string& source) {
   const BatchArrays a = arrays_of(lines);
-  std::vector<ImportLineResult> results;
-  const auto apply = [&](pqxx::transaction_base& tx) {
-    Statements db(tx, options_);
-    const pqxx::result rows = db.exec(
+  const auto apply = [&](Query& query) {
+    const pqxx::result rows = query.exec(
         "import_batch", a.lines.done(), a.wallet_lines.done(), a.keys.done(), a.fingerprints.done(),
         a.kinds.done(), a.debits.done(), a.credits.done(), a.assets.done(), a.amounts.done(), a.memos.done(),
         actor, source);
@@ -109,20 +107,19 @@ Result<std::vector<ImportLineResult>> Store::import_batch(const std::vector<Impo
       throw std::logic_error("import batch returned " + std::to_string(rows.size()) + " results for " +
                              std::to_string(lines.size()) + " lines");
     }
-    results = results_of(rows, lines.size());
+    return results_of(rows, lines.size());
   };
   if (in_dry_run()) {
-    Status status = run_in_dry_run("import", apply);
+    std::vector<ImportLineResult> results;
+    Status status = run_in_dry_run("import", [&](pqxx::transaction_base& tx) {
+      Query query(tx, options_);
+      results = apply(query);
+    });
     if (!status.ok()) return status;
     return results;
   }
-  Status status = run("import", [&](pqxx::connection_base& c) {
-    // Autocommit: wallet_import_batch() is one statement, hence one transaction.
-    pqxx::nontransaction tx(c);
-    apply(tx);
-  });
-  if (!status.ok()) return status;
-  return results;
+  // Autocommit: wallet_import_batch() is one statement, hence one transaction.
+  return transact(*this, "import", apply);
 }
 
 }  // namespace wallet

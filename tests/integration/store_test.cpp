@@ -3,6 +3,7 @@
 #include <set>
 #include <thread>
 
+#include "reconcile/reconcile.hpp"
 #include "support.hpp"
 
 using namespace wallet;
@@ -119,7 +120,7 @@ TEST_CASE("without prepared statements every operation works and nothing is prep
   REQUIRE(history.ok());
   CHECK(history->entries.size() == 2);
   REQUIRE(ledger.transaction(std::to_string(first->transaction_id)).ok());
-  auto report = store.reconcile(false, Milliseconds{3'600'000}, {});
+  auto report = reconcile(store, false, Milliseconds{3'600'000}, {});
   REQUIRE(report.ok());
   CHECK_FALSE(report->standby);
   CHECK(report->drift.empty());

@@ -1,3 +1,4 @@
+// The reconcile report: its exit code and its JSON.
 #include "reconcile/reconcile.hpp"
 
 #include "core/domain/amount.hpp"
@@ -20,11 +21,6 @@ nlohmann::json amount_text(const std::string& minor, int scale) {
 }
 
 }  // namespace
-
-Result<ReconcileReport> reconcile(Store& store, bool full, Milliseconds stuck_after,
-                                  const std::function<void(int64_t, int64_t)>& progress) {
-  return store.reconcile(full, stuck_after, progress);
-}
 
 int exit_code_of(const ReconcileReport& report) {
   if (!report.drift.empty()) return kExitDrift;
@@ -70,49 +66,6 @@ nlohmann::json to_json(const ReconcileReport& r) {
           {"checkpoint_advanced", r.checkpoint_advanced},
           {"drift", drift},
           {"stuck", stuck}};
-}
-
-Result<RetryReport> retry(Store& store, const Store::SettlementHandler* settle, int limit, bool dry_run,
-                          const std::string& actor) {
-  if (limit < 1 || limit > kRetryLimitMax) {
-    return Status::Invalid("invalid limit " + std::to_string(limit) + ": 1 to " + std::to_string(kRetryLimitMax));
-  }
-  RetryReport report;
-  report.dry_run = dry_run;
-  if (dry_run) {
-    auto due = store.due_pending(settle != nullptr, limit);
-    if (!due.ok()) return due.status();
-    report.actions = *due;
-    return report;
-  }
-  std::string run_started;
-  for (int i = 0; i < limit; ++i) {
-    auto action = store.drive_pending(std::nullopt, settle, actor, &run_started);
-    if (!action.ok()) {
-      if (report.actions.empty()) return action.status();
-      break;  // report what was done; the rest stays for the next run
-    }
-    if (!action->has_value()) break;
-    report.actions.push_back(**action);
-  }
-  return report;
-}
-
-int exit_code_of(const RetryReport& report) {
-  for (const auto& a : report.actions) {
-    if (a.status == "pending") return kExitStuck;
-  }
-  return 0;
-}
-
-nlohmann::json to_json(const RetryAction& a) {
-  return {{"transaction", a.transaction_id},
-          {"kind", a.kind},
-          {"action", a.action},
-          {"status", a.status},
-          {"attempts", a.attempts},
-          {"next_attempt_at", a.next_attempt_at ? nlohmann::json(*a.next_attempt_at) : nlohmann::json(nullptr)},
-          {"detail", a.detail}};
 }
 
 }  // namespace wallet
