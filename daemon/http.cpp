@@ -143,7 +143,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   HttpOptions options;
   asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  // The acceptor is not thread-safe: with several I/O threads, its
+  // completions, the back-off timer and stop()'s close all run on one strand.
+  tcp::acceptor acceptor{asio::make_strand(ioc)};
   asio::thread_pool handlers;
   std::vector<Route> routes;
   std::vector<HttpFilter> filters;
@@ -461,7 +463,7 @@ void HttpServer::Impl::on_accept(boost::system::error_code ec, tcp::socket socke
   if (!acceptor.is_open()) return;
   if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
     // Out of descriptors: accepting again at once would spin.
-    auto timer = std::make_shared<asio::steady_timer>(ioc, kAcceptBackoff);
+    auto timer = std::make_shared<asio::steady_timer>(acceptor.get_executor(), kAcceptBackoff);
     timer->async_wait([self = shared_from_this(), timer](boost::system::error_code) {
       if (self->acceptor.is_open()) self->accept();
     });
@@ -583,7 +585,7 @@ void HttpServer::stop() {
     impl_->stopping = true;
     for (const auto& [unused, weak] : impl_->connections) open.push_back(weak);
   }
-  asio::post(impl_->ioc, [impl = impl_] {
+  asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
   });

@@ -10,7 +10,7 @@ A=$(fresh_asset)
 run 0 asset add "$A" --scale 2
 pids=()
 cleanup_daemons() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
-trap 'cleanup_daemons; rm -rf "$tmp"' EXIT
+trap 'cleanup_daemons; if [ -n "${KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi' EXIT
 
 # start_walletd NAME RATE: starts a walletd on a free port; sets $url and $pid.
 start_walletd() {
@@ -285,6 +285,7 @@ wait "$main_pid"
 status=$?
 set -e
 wait "${load[@]}"
+[ "$status" = 0 ] || tail -40 "$tmp/main.log" >&2
 expect_eq "walletd exit status after SIGTERM" "$status" 0
 # Every answer is a success or no connection at all (000): nothing half done.
 bad=$(cat "$tmp"/load.* | grep -cvE '^(201|000)$' || true)
