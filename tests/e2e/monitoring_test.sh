@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The cron jobs' --metrics-file textfiles, end to end: reconcile, retry and
-# digest write their metrics atomically, a failed run too (keeping when the
-# job last completed). On a database of its own: it makes drift.
+# The cron jobs' --metrics-file textfiles and the alert rules over them, end
+# to end: reconcile, retry and digest write their metrics atomically, a
+# failed run too (keeping when the job last completed); the textfile of a
+# reconcile that finds drift fires WalletLedgerDrift in promtool; and every
+# metric monitoring/alerts.yml names is one that a live walletd's /metrics
+# or the textfiles really export. On a database of its own: it makes drift.
 source "$(dirname "$0")/lib.sh"
 : "${WALLETD:?set WALLETD to the walletd binary}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -83,4 +86,65 @@ expect_eq "no findings without a run" "$(grep -c '^walletctl_reconcile_' "$f" ||
 dsql "begin; set local session_replication_role = replica; update wallets set balance = balance - 1 where user_id = 'bob'; commit" >/dev/null
 run 0 reconcile --metrics-file "$f"
 
+# The drift textfile, as node_exporter would expose it, fires WalletLedgerDrift.
+{
+  echo "rule_files: [$root/monitoring/alerts.yml]"
+  echo "evaluation_interval: 1m"
+  echo "tests:"
+  echo "  - interval: 1m"
+  echo "    input_series:"
+  grep -v '^#' "$tmp/drift.prom" | while read -r series value; do
+    labels='instance="ledger1:9100",job="node"'
+    case "$series" in
+      *'}') series="${series%\}},$labels}" ;;
+      *) series="$series{$labels}" ;;
+    esac
+    printf "      - series: '%s'\n        values: '%sx10'\n" "$series" "$value"
+  done
+  cat <<'YAML'
+    alert_rule_test:
+      - eval_time: 2m
+        alertname: WalletLedgerDrift
+        exp_alerts:
+          - exp_labels: {severity: page, instance: "ledger1:9100", job: node}
+            exp_annotations:
+              summary: "reconcile found 1 drift or imbalance finding(s) on ledger1:9100"
+              description: "Stored balances, reservations, entries or hash chains disagree with the ledger. Money records are wrong until explained."
+              runbook: "docs/runbook.md#walletledgerdrift"
+      - eval_time: 2m
+        alertname: WalletJobFailing
+        exp_alerts: []
+YAML
+} >"$tmp/drift_test.yml"
+promtool test rules "$tmp/drift_test.yml" >"$tmp/promtool.log" 2>&1 ||
+  fail "the drift textfile does not fire WalletLedgerDrift: $(cat "$tmp/promtool.log") $(cat "$tmp/drift_test.yml")"
+pass
+
+# Every metric the alert rules name is exported: declared
+# by a live walletd's /metrics (its TYPE lines: labelled series appear once
+# something happened) or by the jobs' textfiles.
+cat >"$tmp/walletd.toml" <<TOML
+database = "$WALLETCTL_DATABASE"
+[daemon]
+listen = "127.0.0.1:0"
+tokens = ["tok-monitor"]
+pool_size = 2
+threads = 2
+TOML
+"$WALLETD" -c "$tmp/walletd.toml" >"$tmp/walletd.log" 2>&1 &
+walletd_pid=$!
+trap 'kill $walletd_pid 2>/dev/null || true; psql -X -q -d postgres -c "DROP DATABASE IF EXISTS wallet_monitoring_e2e WITH (FORCE)" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+port=$(walletd_port "$tmp/walletd.log")
+[ -n "$port" ] || fail "walletd did not start: $(cat "$tmp/walletd.log")"
+curl -s -o /dev/null -H "Authorization: Bearer tok-monitor" "http://127.0.0.1:$port/v1/users/alice/balances"
+curl -s -H "Authorization: Bearer tok-monitor" "http://127.0.0.1:$port/metrics" >"$tmp/scrape"
+kill $walletd_pid
+grep -q '^walletd_requests_total{' "$tmp/scrape" || fail "the scrape has no requests: $(head -5 "$tmp/scrape")"
+exported=$(cat "$tmp/scrape" "$dir"/*.prom | awk '$1 == "#" && $2 == "TYPE" { print $3 }' | sort -u)
+used=$(grep -oE '\b(walletd|walletctl)_[a-z_]+' "$root/monitoring/alerts.yml" | sed -E 's/_(bucket|sum|count)$//' | sort -u)
+[ "$(wc -l <<<"$used")" -gt 5 ] || fail "too few metric names found in alerts.yml: $used"
+for name in $used; do
+  grep -qx "$name" <<<"$exported" || fail "monitoring/ names $name, which nothing exports"
+  pass
+done
 finish
