@@ -120,7 +120,7 @@ promtool test rules "$tmp/drift_test.yml" >"$tmp/promtool.log" 2>&1 ||
   fail "the drift textfile does not fire WalletLedgerDrift: $(cat "$tmp/promtool.log") $(cat "$tmp/drift_test.yml")"
 pass
 
-# Every metric the alert rules name is exported: declared
+# Every metric the alert rules and the dashboard name is exported: declared
 # by a live walletd's /metrics (its TYPE lines: labelled series appear once
 # something happened) or by the jobs' textfiles.
 cat >"$tmp/walletd.toml" <<TOML
@@ -139,10 +139,14 @@ port=$(walletd_port "$tmp/walletd.log")
 curl -s -o /dev/null -H "Authorization: Bearer tok-monitor" "http://127.0.0.1:$port/v1/users/alice/balances"
 curl -s -H "Authorization: Bearer tok-monitor" "http://127.0.0.1:$port/metrics" >"$tmp/scrape"
 kill $walletd_pid
+jq -e '.panels | length > 0' "$root/monitoring/dashboard.json" >/dev/null || fail "monitoring/dashboard.json does not parse"
+pass
 grep -q '^walletd_requests_total{' "$tmp/scrape" || fail "the scrape has no requests: $(head -5 "$tmp/scrape")"
 exported=$(cat "$tmp/scrape" "$dir"/*.prom | awk '$1 == "#" && $2 == "TYPE" { print $3 }' | sort -u)
-used=$(grep -oE '\b(walletd|walletctl)_[a-z_]+' "$root/monitoring/alerts.yml" | sed -E 's/_(bucket|sum|count)$//' | sort -u)
-[ "$(wc -l <<<"$used")" -gt 5 ] || fail "too few metric names found in alerts.yml: $used"
+used=$( (grep -oE '\b(walletd|walletctl)_[a-z_]+' "$root/monitoring/alerts.yml"
+         jq -r '.panels[].targets[].expr' "$root/monitoring/dashboard.json" | grep -oE '\b(walletd|walletctl)_[a-z_]+') |
+       sed -E 's/_(bucket|sum|count)$//' | sort -u)
+[ "$(wc -l <<<"$used")" -gt 20 ] || fail "too few metric names found in alerts.yml and dashboard.json: $used"
 for name in $used; do
   grep -qx "$name" <<<"$exported" || fail "monitoring/ names $name, which nothing exports"
   pass
