@@ -10,7 +10,12 @@ set -euo pipefail
 : "${WALLETD:?set WALLETD to the walletd binary}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 redocly_version=2.77.0
-cache="${WALLET_NPM_CACHE:-/var/cache/walletctl/npm}/redocly-cli-$redocly_version"
+# /var/cache/walletctl/npm when it can be written (root, as in CI), else the user's cache.
+npm_cache="${WALLET_NPM_CACHE:-/var/cache/walletctl/npm}"
+if [ -z "${WALLET_NPM_CACHE:-}" ] && ! mkdir -p "$npm_cache" 2>/dev/null; then
+  npm_cache="${XDG_CACHE_HOME:-$HOME/.cache}/walletctl/npm"
+fi
+cache="$npm_cache/redocly-cli-$redocly_version"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
