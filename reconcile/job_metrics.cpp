@@ -13,6 +13,8 @@
 #include <locale>
 #include <sstream>
 
+#include "core/domain/prometheus.hpp"
+
 namespace wallet::jobs {
 
 namespace {
@@ -30,16 +32,7 @@ std::string label_text(const std::map<std::string, std::string>& labels) {
   std::string text = "{";
   for (const auto& [key, value] : labels) {
     if (text.size() > 1) text += ',';
-    text += key + "=\"";
-    for (char c : value) {
-      if (c == '\\' || c == '"') text += '\\';
-      if (c == '\n') {
-        text += "\\n";
-        continue;
-      }
-      text += c;
-    }
-    text += '"';
+    text += key + "=\"" + prometheus_label_value(value) + '"';
   }
   return text + "}";
 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/domain/prometheus.hpp"
 #include "reconcile/job_metrics.hpp"
 
 using namespace wallet;
@@ -94,4 +95,11 @@ TEST_CASE("write_textfile replaces the file whole, readable by all, and leaves n
   CHECK(missing.code() == Code::invalid);
   CHECK(missing.message().find("no-such-dir/job.prom") != std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("label values are escaped as the exposition format says, in both programs' metrics") {
+  CHECK(prometheus_label_value("plain") == "plain");
+  CHECK(prometheus_label_value("a\"b\\c\nd") == "a\\\"b\\\\c\\nd");
+  const std::string text = jobs::render_textfile({"re\"con", 1, 1, 0, true}, {}, "");
+  CHECK(text.find("walletctl_job_completed{command=\"re\\\"con\"} 1\n") != std::string::npos);
 }
