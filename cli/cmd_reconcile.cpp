@@ -68,7 +68,9 @@ void register_reconcile_commands(CLI::App& app, Commands& commands) {
     auto report = reconcile(c.read_store(), *full, stuck_after->value_or(c.config.reconcile_stuck_after),
                             progress_bar(c.quiet || c.format != Format::table));
     if (!report.ok()) return CommandResult(report.status());
-    return CommandResult(reconcile_output(*report));
+    CommandResult result(reconcile_output(*report));
+    result.metrics = jobs::reconcile_samples(*report);
+    return result;
   });
 
   auto* retry_command = app.add_subcommand(
@@ -87,7 +89,9 @@ void register_reconcile_commands(CLI::App& app, Commands& commands) {
                                 {{"dry_run", report->dry_run}, {"actions", rows}});
     output.notes.push_back(std::to_string(rows.size()) + (report->dry_run ? " transaction(s) due" : " transaction(s) handled"));
     output.exit_code = exit_code_of(*report);
-    return CommandResult(std::move(output));
+    CommandResult result(std::move(output));
+    result.metrics = jobs::retry_samples(*report);
+    return result;
   });
 }
 
