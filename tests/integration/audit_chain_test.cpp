@@ -26,9 +26,9 @@ int64_t broken_links(test::Fixture& f) {
 // Stripes whose head in audit_chains is not their last row.
 int64_t stale_heads(test::Fixture& f) {
   return f.scalar(
-      "SELECT count(*) FROM audit_chains c WHERE (c.seq, c.hash) IS DISTINCT FROM "
-      "(SELECT coalesce(max(a.seq), 0), coalesce((SELECT hash FROM audit_log WHERE stripe = c.stripe "
-      "  ORDER BY seq DESC LIMIT 1), '\\x'::bytea) FROM audit_log a WHERE a.stripe = c.stripe)");
+      "SELECT count(*) FROM audit_chains c LEFT JOIN LATERAL (SELECT a.seq, a.hash FROM audit_log a "
+      "WHERE a.stripe = c.stripe ORDER BY a.seq DESC LIMIT 1) l ON true "
+      "WHERE c.seq <> coalesce(l.seq, 0) OR c.hash <> coalesce(l.hash, '\\x'::bytea)");
 }
 
 }  // namespace
