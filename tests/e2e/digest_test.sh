@@ -278,6 +278,20 @@ expect_contains "reconcile --full names the unchained audit row" \
   "$(jq -r '.drift[] | select(.check == "audit") | .detail' <<<"$out")" \
   "audit row $forged_audit has no chain hash"
 
+# An audit row forged into the anchored past: chained correctly by the
+# trigger (reconcile cannot tell), but with an unused id below the anchor's
+# highest audit id (the rolled-back movement above left one).
+audit_gap=$(dsql "select min(g) from generate_series($(jq -r .audit.chained_from "$tmp/d4.json"),
+  $(jq -r .audit.max_id "$tmp/d4.json")) g where not exists (select from audit_log where id = g)")
+[ -n "$audit_gap" ] || fail "no unused audit id below the anchor's highest"
+pass
+owner_sql "insert into audit_log(id, actor, action, outcome) overriding system value
+           values ($audit_gap, 'nobody', 'deposit', 'posted')"
+run 10 -o json digest verify "$tmp/d4.json"
+expect_contains "verify names the audit row forged into the anchored past" \
+  "$(jq -r '.findings[] | select(.check == "digest_audit_past") | .detail' <<<"$out")" \
+  "audit row $audit_gap has an id at or below the anchor's highest audit id"
+
 # --- bad anchors: exit 2 --------------------------------------------------------
 run 2 digest verify "$tmp/missing.json"
 expect_contains "unreadable anchor" "$err" "cannot read digest anchor"
