@@ -46,8 +46,9 @@ CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
 -- disables it: reconcile --full and digest verify then report the row.
 CREATE OR REPLACE FUNCTION wallet_audit_chain() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    c      audit_chains;
-    v_held text := current_setting('wallet.audit_stripe', true);
+    c        audit_chains;
+    v_held   text := current_setting('wallet.audit_stripe', true);
+    v_stripe smallint;
 BEGIN
     IF v_held ~ '^[0-9]{1,4}$' THEN
         SELECT * INTO c FROM audit_chains WHERE stripe = v_held::smallint FOR UPDATE;
@@ -56,9 +57,10 @@ BEGIN
         SELECT * INTO c FROM audit_chains ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;
         IF NOT FOUND THEN
             -- All stripes busy: wait for one, drawn once (random() in the
-            -- WHERE clause would be drawn again for every row).
-            SELECT * INTO c FROM audit_chains
-                WHERE stripe = floor(random() * wallet_audit_stripes())::smallint FOR UPDATE;
+            -- WHERE clause would be drawn again for every row). After the
+            -- wait, READ COMMITTED returns the head as its holder left it.
+            v_stripe := floor(random() * wallet_audit_stripes())::smallint;
+            SELECT * INTO c FROM audit_chains WHERE stripe = v_stripe FOR UPDATE;
         END IF;
         IF c.stripe IS NULL THEN
             RAISE EXCEPTION 'audit_chains has no stripes: run walletctl migrate' USING ERRCODE = 'WL403';

@@ -4,6 +4,7 @@
 // write the chain heads. (Tampering as a table owner, and digest verify,
 // are in tests/e2e/digest_test.sh, on a database of their own.)
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "reconcile/reconcile.hpp"
@@ -81,6 +82,42 @@ TEST_CASE("audit chain: movements from many threads spread over the stripes; eve
   REQUIRE_MESSAGE(report.ok(), report.status().message());
   for (const auto& d : report->drift) CHECK_MESSAGE(d.check != "audit", d.detail);
   CHECK(report->audit_rows == f.scalar("SELECT count(*) FROM audit_log WHERE stripe IS NOT NULL AND seq IS NOT NULL"));
+}
+
+TEST_CASE("audit chain: movements wait for a busy stripe instead of failing (all stripes locked)") {
+  test::Fixture f;
+  const std::string asset = f.asset(0);
+  constexpr int kUsers = 6;
+  for (int u = 0; u < kUsers; ++u) f.wallet("busy" + std::to_string(u), asset);
+  pqxx::work blocker(f.admin);
+  CHECK(blocker.exec("SELECT stripe FROM audit_chains FOR UPDATE").size() == 16);
+  std::atomic<int> posted{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int u = 0; u < kUsers; ++u) {
+    threads.emplace_back([&, u] {
+      Config config;
+      Store store(test::conninfo());
+      Ledger ledger(store, config);
+      auto r = ledger.move(test::movement(Operation::deposit, "busy" + std::to_string(u), asset, "1"));
+      if (r.ok() && r->status == "posted") {
+        ++posted;
+      } else {
+        ++failed;
+        const std::string why = r.ok() ? r->status : r.status().message();
+        MESSAGE(why);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(posted == 0);  // every movement waits for its audit row's stripe
+  blocker.commit();
+  for (auto& t : threads) t.join();
+  CHECK(posted == kUsers);
+  CHECK(failed == 0);
+  CHECK(broken_links(f) == 0);
+  CHECK(stale_heads(f) == 0);
+  f.check_invariants(asset);
 }
 
 TEST_CASE("audit chain: the trigger sets stripe, seq and hash whatever the insert says, one stripe per transaction") {
