@@ -46,6 +46,10 @@ Output reconcile_output(const ReconcileReport& report) {
                          std::to_string(report.assets) + " assets checked in " + std::to_string(report.elapsed_ms) +
                          " ms: " + std::to_string(report.drift.size()) + " drift, " +
                          std::to_string(report.stuck.size()) + " stuck");
+  if (!report.verifier && !report.standby) {
+    output.notes.push_back("checkpoint not advanced: this login is not a member of wallet_verifier (see the README, "
+                           "\"Database roles\")");
+  }
   output.exit_code = exit_code_of(report);
   return output;
 }
