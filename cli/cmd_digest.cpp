@@ -27,7 +27,10 @@ Output verify_output(const digest::VerifyReport& report, const digest::Anchor& a
   output.notes.push_back(
       std::string(report.findings.empty() ? "the ledger extends the anchor" : "the ledger does NOT extend the anchor") +
       " of " + anchor.created_at + ": " + std::to_string(report.wallets) + " wallets, " +
-      std::to_string(report.entries) + " entries verified, " + std::to_string(report.findings.size()) + " finding(s), " +
+      std::to_string(report.entries) + " entries verified, " +
+      (anchor.audit ? std::to_string(report.audit_rows) + " audit rows verified, "
+                    : std::string("audit log not anchored (format 1 anchor), ")) +
+      std::to_string(report.findings.size()) + " finding(s), " +
       std::to_string(report.entries_after) + " entries since; signature " +
       (report.signature_checked ? "verified" : "not checked (no --pub)"));
   output.exit_code = digest::exit_code_of(report);

@@ -42,6 +42,7 @@ Output reconcile_output(const ReconcileReport& report) {
   output.notes.push_back(std::string(report.full ? "full" : "incremental") + " reconcile: " +
                          std::to_string(report.wallets) + " wallets, " + std::to_string(report.entries) +
                          " entries, " + std::to_string(report.transactions) + " transactions, " +
+                         (report.full ? std::to_string(report.audit_rows) + " audit rows, " : std::string()) +
                          std::to_string(report.assets) + " assets checked in " + std::to_string(report.elapsed_ms) +
                          " ms: " + std::to_string(report.drift.size()) + " drift, " +
                          std::to_string(report.stuck.size()) + " stuck");

@@ -75,6 +75,38 @@ Status read_assets(const nlohmann::json& doc, std::map<std::string, AssetTotals>
   return Status::Ok();
 }
 
+// The "audit" member of a format 2 anchor: {max_id, chained_from,
+// stripes: [{stripe, seq, hash}]}, stripes strictly increasing.
+Status read_audit(const nlohmann::json& doc, std::optional<AuditAnchor>& audit) {
+  auto it = doc.find("audit");
+  if (it == doc.end() || !it->is_object()) return invalid("\"audit\" must be an object");
+  AuditAnchor a;
+  for (Status s : {read_count(*it, "max_id", a.max_id), read_count(*it, "chained_from", a.chained_from)}) {
+    if (!s.ok()) return invalid("audit: " + s.message());
+  }
+  auto stripes = it->find("stripes");
+  if (stripes == it->end() || !stripes->is_array() || stripes->size() > kAuditStripesMax) {
+    return invalid("\"audit\".\"stripes\" must be an array of at most " + std::to_string(kAuditStripesMax));
+  }
+  for (const auto& entry : *stripes) {
+    AuditHead head;
+    int64_t stripe = 0;
+    std::string hash;
+    if (!entry.is_object() || !read_count(entry, "stripe", stripe).ok() || stripe > 32767 ||
+        !read_count(entry, "seq", head.seq).ok() || !read_text(entry, "hash", hash).ok() ||
+        !from_hex(hash, head.hash) || head.hash.size() != (head.seq == 0 ? 0u : 32u)) {
+      return invalid("each audit stripe must be {stripe: 0-32767, seq: >= 0, hash: 64 hex digits (\"\" at seq 0)}");
+    }
+    head.stripe = static_cast<int>(stripe);
+    if (!a.stripes.empty() && head.stripe <= a.stripes.back().stripe) {
+      return invalid("audit stripes must be in strictly increasing order");
+    }
+    a.stripes.push_back(std::move(head));
+  }
+  audit = std::move(a);
+  return Status::Ok();
+}
+
 Status read_signature(const nlohmann::json& doc, std::optional<Signature>& signature) {
   auto it = doc.find("signature");
   if (it == doc.end() || it->is_null()) return Status::Ok();
@@ -214,15 +246,25 @@ nlohmann::json to_json(const Anchor& a) {
   for (const auto& [code, t] : a.assets) {
     assets[code] = {{"entries", t.entries}, {"user_balance", t.user_balance}, {"system_balance", t.system_balance}};
   }
-  return {{"format", kFormat},
-          {"created_at", a.created_at},
-          {"database", a.database},
-          {"max_entry_id", a.max_entry_id},
-          {"snapshot", {{"xmin", a.snapshot_xmin}, {"xmax", a.snapshot_xmax}}},
-          {"wallets", a.wallets},
-          {"entries", a.entries},
-          {"assets", assets},
-          {"merkle_root", a.merkle_root}};
+  nlohmann::json doc = {{"format", a.audit ? kFormat : kFormatV1},
+                        {"created_at", a.created_at},
+                        {"database", a.database},
+                        {"max_entry_id", a.max_entry_id},
+                        {"snapshot", {{"xmin", a.snapshot_xmin}, {"xmax", a.snapshot_xmax}}},
+                        {"wallets", a.wallets},
+                        {"entries", a.entries},
+                        {"assets", assets},
+                        {"merkle_root", a.merkle_root}};
+  // Format 1 documents (no audit) are reproduced byte for byte, so that
+  // their signatures still verify.
+  if (a.audit) {
+    nlohmann::json stripes = nlohmann::json::array();
+    for (const auto& h : a.audit->stripes) {
+      stripes.push_back({{"stripe", h.stripe}, {"seq", h.seq}, {"hash", to_hex(h.hash)}});
+    }
+    doc["audit"] = {{"max_id", a.audit->max_id}, {"chained_from", a.audit->chained_from}, {"stripes", stripes}};
+  }
+  return doc;
 }
 
 std::string signed_message(const Anchor& anchor) { return to_json(anchor).dump(); }
@@ -246,7 +288,15 @@ Result<Anchor> parse_anchor(const std::string& text, const std::filesystem::path
   Anchor a;
   std::string format;
   if (Status s = read_text(doc, "format", format); !s.ok()) return s;
-  if (format != kFormat) return invalid("format \"" + format.substr(0, 60) + "\", expected \"" + std::string(kFormat) + "\"");
+  if (format != kFormat && format != kFormatV1) {
+    return invalid("format \"" + format.substr(0, 60) + "\", expected \"" + std::string(kFormat) + "\" (or \"" +
+                   std::string(kFormatV1) + "\")");
+  }
+  if (format == kFormat) {
+    if (Status s = read_audit(doc, a.audit); !s.ok()) return s;
+  } else if (doc.contains("audit")) {
+    return invalid("a \"" + std::string(kFormatV1) + "\" anchor has no \"audit\" member");
+  }
   auto snapshot = doc.find("snapshot");
   if (snapshot == doc.end() || !snapshot->is_object()) return invalid("\"snapshot\" must be an object");
   for (Status s : {read_text(doc, "created_at", a.created_at), read_text(doc, "database", a.database),

@@ -28,7 +28,10 @@
 
 namespace wallet::digest {
 
-inline constexpr std::string_view kFormat = "walletctl-digest/1";
+// Format 2 adds the audit chain ("audit"); format 1 anchors (written
+// before the audit log was chained) still parse and verify, without it.
+inline constexpr std::string_view kFormat = "walletctl-digest/2";
+inline constexpr std::string_view kFormatV1 = "walletctl-digest/1";
 
 // Largest anchor document read (the heads file is separate and streamed):
 // inline heads of a million wallets stay well below this.
@@ -50,6 +53,31 @@ struct Signature {
   std::string value;       // 64-byte signature, hex
 };
 
+// One audit chain stripe's head at the anchor: its last row's seq (0:
+// no rows yet) and hash (raw bytes, empty at seq 0).
+struct AuditHead {
+  int stripe = 0;
+  int64_t seq = 0;
+  std::string hash;
+
+  bool operator==(const AuditHead&) const = default;
+};
+
+// The audit chain at the anchor (format 2): the highest audit row id the
+// snapshot saw, the id of the first chained row (0 when none: rows below it
+// were written before the chain existed, hash version 0), and every
+// stripe's head, in stripe order.
+struct AuditAnchor {
+  int64_t max_id = 0;
+  int64_t chained_from = 0;
+  std::vector<AuditHead> stripes;
+
+  bool operator==(const AuditAnchor&) const = default;
+};
+
+// Most stripes an anchor may hold (the database has 16; a bound on input).
+inline constexpr std::size_t kAuditStripesMax = 1024;
+
 struct Anchor {
   std::string created_at;  // database time of the snapshot, RFC 3339
   std::string database;    // current_database() where it was taken
@@ -64,6 +92,9 @@ struct Anchor {
   std::map<std::string, AssetTotals> assets;
   std::string merkle_root;  // hex
   std::vector<Head> heads;
+  // Set on format 2 anchors; absent on format 1 ones (nothing of the audit
+  // log is anchored then, and verify says so).
+  std::optional<AuditAnchor> audit;
   std::optional<Signature> signature;
 };
 

@@ -106,6 +106,55 @@ void late_findings(const pqxx::result& rows, const Anchor& anchor, std::vector<D
   }
 }
 
+// The audit stripes as three PostgreSQL array literals.
+HeadArrays audit_arrays_of(const AuditAnchor& audit) {
+  HeadArrays a;
+  for (const auto& h : audit.stripes) {
+    const char* separator = a.ids.size() == 1 ? "" : ",";
+    a.ids += separator + std::to_string(h.stripe);
+    a.versions += separator + std::to_string(h.seq);
+    a.hashes += separator + ("\"" + to_hex(h.hash) + "\"");
+  }
+  a.ids += "}";
+  a.versions += "}";
+  a.hashes += "}";
+  return a;
+}
+
+Drift audit_finding(const std::string& check, const std::string& detail) {
+  Drift d;
+  d.check = check;
+  d.detail = detail;
+  return d;
+}
+
+// The audit chain up to the anchored stripes' heads, and audit rows
+// written into the anchored past. Returns the rows verified.
+int64_t verify_audit(pqxx::transaction_base& tx, const Anchor& anchor, std::vector<Drift>& findings) {
+  const AuditAnchor& audit = *anchor.audit;
+  const HeadArrays a = audit_arrays_of(audit);
+  int64_t verified = 0;
+  for (const auto& row : exec(tx, "digest_verify_audit", a.ids, a.versions, a.hashes)) {
+    if (row[3].is_null()) {
+      verified = row[4].as<int64_t>();
+      continue;
+    }
+    findings.push_back(audit_finding("digest_audit", row[3].as<std::string>()));
+  }
+  for (const auto& row : exec(tx, "digest_verify_audit_late", a.ids, a.versions, a.hashes, audit.chained_from,
+                              audit.max_id)) {
+    if (running_at_anchor(row[3].as<int64_t>(), anchor)) continue;
+    findings.push_back(audit_finding(
+        "digest_audit_past",
+        "audit row " + row[0].as<std::string>() + " has an id at or below the anchor's highest audit id " +
+            std::to_string(audit.max_id) + " but is not in the anchored audit chains (" +
+            (row[1].is_null() ? std::string("no chain") : "stripe " + row[1].as<std::string>() + " seq " +
+                                                              (row[2].is_null() ? "none" : row[2].as<std::string>())) +
+            "), and its transaction was not running when the anchor was taken: it was written into the anchored past"));
+  }
+  return verified;
+}
+
 void asset_findings(const pqxx::result& rows, const Anchor& anchor, const std::map<std::string, int>& scales,
                     std::vector<Drift>& findings) {
   std::map<std::string, AssetTotals> today;
@@ -168,6 +217,16 @@ Result<Anchor> take(Store& store) {
       anchor.assets[row[0].as<std::string>()] = {row[1].as<int64_t>(), row[2].as<std::string>(),
                                                  row[3].as<std::string>()};
     }
+    AuditAnchor audit;
+    const auto bounds = exec(tx, "digest_audit_bounds")[0];
+    audit.max_id = bounds[0].as<int64_t>();
+    audit.chained_from = bounds[1].as<int64_t>();
+    for (const auto& row : exec(tx, "digest_audit_heads")) {
+      AuditHead head{row[0].as<int>(), row[1].as<int64_t>(), ""};
+      if (!from_hex(row[2].as<std::string>(), head.hash)) throw std::logic_error("encode(hash, 'hex') is not hex");
+      audit.stripes.push_back(std::move(head));
+    }
+    anchor.audit = std::move(audit);
     tx.commit();
   });
   if (!status.ok()) return status;
@@ -208,6 +267,7 @@ Result<VerifyReport> verify(Store& store, const Anchor& anchor) {
     const HeadArrays all = arrays_of(heads.begin(), heads.end());
     asset_findings(exec(tx, "digest_verify_totals", all.ids, all.versions, all.hashes), anchor, scales, report.findings);
     report.entries_after = exec(tx, "digest_entries_after", anchor.max_entry_id)[0][0].as<int64_t>();
+    if (anchor.audit) report.audit_rows = verify_audit(tx, anchor, report.findings);
     tx.commit();
   });
   if (!status.ok()) return status;
@@ -224,7 +284,8 @@ nlohmann::json to_json(const VerifyReport& report, const Anchor& anchor) {
                       {"max_entry_id", anchor.max_entry_id},
                       {"merkle_root", anchor.merkle_root}}},
           {"signature_checked", report.signature_checked},
-          {"checked", {{"wallets", report.wallets}, {"entries", report.entries}}},
+          {"checked", {{"wallets", report.wallets}, {"entries", report.entries},
+                       {"audit_rows", anchor.audit ? nlohmann::json(report.audit_rows) : nlohmann::json(nullptr)}}},
           {"entries_after", report.entries_after}};
 }
 

@@ -4,7 +4,9 @@
 // take() reads, in one REPEATABLE READ READ ONLY snapshot, every wallet's
 // chain head (the version and hash of its last ledger entry), the per-asset
 // totals up to those heads, the highest entry id and the snapshot's
-// transaction-id bounds, and returns the anchor (anchor.hpp).
+// transaction-id bounds, every audit chain stripe's head (seq and hash of
+// its last row) and the highest audit id, and returns the anchor
+// (anchor.hpp, format 2).
 //
 // verify() checks, in one snapshot, that today's ledger still extends the
 // anchored state:
@@ -19,6 +21,12 @@
 //     when the digest was taken (it committed after the snapshot; entries
 //     need not commit in id order). An entry forged into the anchored past
 //     is written by a later transaction, and is reported.
+//   * (format 2 anchors) every audit chain stripe from seq 1 up to its
+//     anchored seq recomputes and ends at the anchored hash, so no audit
+//     row up to the anchor was changed or removed (the first such row is
+//     named); and no audit row with an id from the first chained row up to
+//     the anchor's highest audit id lies outside the anchored chains,
+//     unless its transaction was running when the digest was taken.
 // Entries appended after the anchor are not judged here: they look like
 // any new movement (the audit chain and statement matching cover them).
 //
@@ -45,6 +53,7 @@ struct VerifyReport {
   int64_t wallets = 0;         // anchored wallets checked
   int64_t entries = 0;         // entries recomputed up to the anchored heads
   int64_t entries_after = 0;   // entries written after the anchor (not judged)
+  int64_t audit_rows = 0;      // audit rows recomputed up to the anchored stripe heads (format 2)
   bool signature_checked = false;
   std::vector<Drift> findings;  // empty: the ledger extends the anchor
 };

@@ -60,7 +60,7 @@ nlohmann::json to_json(const ReconcileReport& r) {
   return {{"full", r.full},
           {"clean", r.drift.empty() && r.stuck.empty()},
           {"checked", {{"wallets", r.wallets}, {"entries", r.entries}, {"transactions", r.transactions},
-                       {"assets", r.assets}}},
+                       {"assets", r.assets}, {"audit_rows", r.audit_rows}}},
           {"elapsed_ms", r.elapsed_ms},
           {"standby", r.standby},
           {"verifier", r.verifier},

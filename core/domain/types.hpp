@@ -182,7 +182,7 @@ struct RetryAction {
 
 // One finding of reconciliation.
 struct Drift {
-  std::string check;  // balance, reserved, version, chain, hash, transaction, asset_sum, orphan
+  std::string check;  // balance, reserved, version, chain, hash, transaction, asset_sum, orphan, audit
   std::optional<int64_t> wallet_id;
   std::string user;
   std::string asset;
@@ -209,6 +209,7 @@ struct ReconcileReport {
   int64_t entries = 0;       // ledger entries verified
   int64_t transactions = 0;  // transactions checked against their entries
   int64_t assets = 0;
+  int64_t audit_rows = 0;    // audit rows whose chain was recomputed (full runs)
   int64_t elapsed_ms = 0;
   // Read on a hot standby (pg_is_in_recovery()): nothing can be written
   // there, so the checkpoint stays where the primary's last clean run left

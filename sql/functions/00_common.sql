@@ -92,3 +92,34 @@ $$;
 -- Number of shards each system account gets. Eight rows let eight
 -- concurrent deposits of one asset proceed without waiting on each other.
 CREATE OR REPLACE FUNCTION wallet_system_shards() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 8';
+
+-- Number of audit chain stripes (rows of audit_chains, made by
+-- 0011_audit_chain.sql; changing it takes a migration that adds rows).
+CREATE OR REPLACE FUNCTION wallet_audit_stripes() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 16';
+
+-- Hash of one audit row of hash version 1 (rows written before
+-- 0011_audit_chain.sql have none: version 0), chained to the previous row
+-- of its stripe: sha256(previous hash || 0x01 || stripe (2 bytes), seq,
+-- id (8 bytes big-endian) || time || actor, action, arguments as jsonb's
+-- canonical text, outcome (length-prefixed UTF-8) || transaction id and
+-- message, each a presence byte (0x00 NULL, 0x01 set) and its value). No
+-- two rows share an encoding. STABLE, as wallet_hash_text is; inlined by
+-- reconcile and digest verify, which recompute it for every row.
+CREATE OR REPLACE FUNCTION wallet_audit_hash(p_prev bytea, a audit_log) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+    SELECT sha256(p_prev || '\x01'::bytea || int2send(a.stripe) || int8send(a.seq) || int8send(a.id)
+                  || timestamptz_send(a.at) || wallet_hash_text(a.actor) || wallet_hash_text(a.action)
+                  || wallet_hash_text(a.arguments::text) || wallet_hash_text(a.outcome)
+                  || CASE WHEN a.transaction_id IS NULL THEN '\x00'::bytea
+                          ELSE '\x01'::bytea || int8send(a.transaction_id) END
+                  || CASE WHEN a.message IS NULL THEN '\x00'::bytea
+                          ELSE '\x01'::bytea || wallet_hash_text(a.message) END)
+$$;
+
+-- The hash audit row a must have after p_prev, by its hash version (NULL,
+-- so never a match, for a version that has no hash). What reconcile and
+-- digest verify recompute.
+CREATE OR REPLACE FUNCTION wallet_audit_expected_hash(p_prev bytea, a audit_log) RETURNS bytea
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN a.hash_version = 1 THEN wallet_audit_hash(p_prev, a) END
+$$;

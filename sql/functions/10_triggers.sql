@@ -30,6 +30,53 @@ CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit
 CREATE OR REPLACE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION wallet_refuse_change();
 
+-- The audit chain (0011_audit_chain.sql): every new audit row joins a
+-- stripe of audit_chains, gets the stripe's next seq and its hash (hash
+-- version 1, wallet_audit_hash), and advances the stripe's head. The stripe is one
+-- nobody holds (SKIP LOCKED, in random order), else a random one waited
+-- for, as wallet_lock_system picks a shard: concurrent movements do not
+-- serialize on one head. The row lock on the head is held to commit, so a
+-- stripe's seqs are gap-free and in commit order of its rows. A
+-- transaction keeps the stripe it took (remembered in the transaction-local
+-- setting wallet.audit_stripe) for all its audit rows: it never waits for a
+-- second stripe while holding one, so stripes alone cannot deadlock. The
+-- setting is only a hint (a caller may set it; the head is still locked
+-- before it is used). Every value the trigger sets is overwritten, so a
+-- caller cannot choose seq or hash. Bypassed only by a table owner who
+-- disables it: reconcile --full and digest verify then report the row.
+CREATE OR REPLACE FUNCTION wallet_audit_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    c        audit_chains;
+    v_held   text := current_setting('wallet.audit_stripe', true);
+    v_stripe smallint;
+BEGIN
+    IF v_held ~ '^[0-9]{1,4}$' THEN
+        SELECT * INTO c FROM audit_chains WHERE stripe = v_held::smallint FOR UPDATE;
+    END IF;
+    IF c.stripe IS NULL THEN
+        SELECT * INTO c FROM audit_chains ORDER BY random() LIMIT 1 FOR UPDATE SKIP LOCKED;
+        IF NOT FOUND THEN
+            -- All stripes busy: wait for one, drawn once (random() in the
+            -- WHERE clause would be drawn again for every row). After the
+            -- wait, READ COMMITTED returns the head as its holder left it.
+            v_stripe := floor(random() * wallet_audit_stripes())::smallint;
+            SELECT * INTO c FROM audit_chains WHERE stripe = v_stripe FOR UPDATE;
+        END IF;
+        IF c.stripe IS NULL THEN
+            RAISE EXCEPTION 'audit_chains has no stripes: run walletctl migrate' USING ERRCODE = 'WL403';
+        END IF;
+        PERFORM set_config('wallet.audit_stripe', c.stripe::text, true);
+    END IF;
+    NEW.stripe := c.stripe;
+    NEW.seq := c.seq + 1;
+    NEW.hash_version := 1;
+    NEW.hash := wallet_audit_hash(c.hash, NEW);
+    UPDATE audit_chains SET seq = NEW.seq, hash = NEW.hash WHERE stripe = c.stripe;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER audit_log_chain BEFORE INSERT ON audit_log
+    FOR EACH ROW EXECUTE FUNCTION wallet_audit_chain();
+
 -- Assets, wallets and transactions are referred to by the ledger (without
 -- foreign keys, see 0006_hot_path.sql): never truncated (WL403).
 CREATE OR REPLACE FUNCTION wallet_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$

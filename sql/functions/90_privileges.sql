@@ -54,10 +54,13 @@ DECLARE
         'wallet_transaction_digest(bigint, text, text, bigint, bigint, bigint, text, text, text, timestamptz, bigint)',
         'wallet_entry_hash_v2(bytea, bigint, bigint, bigint, bigint, bigint, timestamptz, bytea)',
         'wallet_entry_expected_hash(bytea, ledger_entries, transactions)',
-        'wallet_format_amount(bigint, integer)'];
-    -- The tables the programs read.
+        'wallet_format_amount(bigint, integer)',
+        'wallet_audit_hash(bytea, audit_log)',
+        'wallet_audit_expected_hash(bytea, audit_log)'];
+    -- The tables the programs read. (audit_chains only read: the audit
+    -- trigger, running with an entry point's rights, advances its heads.)
     v_read_tables text[] := ARRAY['assets', 'wallets', 'transactions', 'ledger_entries', 'audit_log',
-                                  'reconcile_wallets', 'reconcile_assets', 'reconcile_high_water',
+                                  'audit_chains', 'reconcile_wallets', 'reconcile_assets', 'reconcile_high_water',
                                   'schema_migrations', 'schema_functions'];
     v_schema      oid := (SELECT relnamespace FROM pg_class WHERE oid = 'wallets'::regclass);
     v_schema_name text := (SELECT nspname FROM pg_namespace WHERE oid = v_schema);

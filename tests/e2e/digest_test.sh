@@ -3,8 +3,12 @@
 # (a digest covers the whole ledger): a clean anchor verifies; an owner's
 # rewrite of history that reconcile cannot see, and an entry forged into
 # the anchored past, are caught and named; movements after the anchor and
-# entries that commit out of id order are not findings; a bad, tampered,
-# truncated or wrongly signed anchor exits 2.
+# entries that commit out of id order are not findings; the audit chain:
+# an owner who rewrites or deletes an audit row is named by reconcile --full
+# and by digest verify of an earlier anchor, one who recomputes the chain
+# by digest verify, a row inserted past the chain trigger by reconcile;
+# format 1 anchors still verify; a bad, tampered, truncated or wrongly
+# signed anchor exits 2.
 source "$(dirname "$0")/lib.sh"
 
 own_database wallet_digest_e2e
@@ -29,7 +33,12 @@ run 0 transfer --from bob --to carol --asset GC --amount 5 --key dig-tr-3
 run 0 digest --out "$tmp/d1.json" --sign-key "$tmp/key.pem"
 [ -s "$tmp/d1.json.heads" ] || fail "digest wrote no heads file beside the anchor"
 pass
-expect_eq "anchor format" "$(jq -r .format "$tmp/d1.json")" "walletctl-digest/1"
+expect_eq "anchor format" "$(jq -r .format "$tmp/d1.json")" "walletctl-digest/2"
+expect_eq "anchor holds every audit stripe" "$(jq -r '.audit.stripes | length' "$tmp/d1.json")" 16
+expect_eq "anchor holds the highest audit id" "$(jq -r .audit.max_id "$tmp/d1.json")" "$(dsql "select max(id) from audit_log")"
+expect_eq "anchored audit heads are the chain heads" \
+  "$(jq -r '[.audit.stripes[] | "\(.stripe) \(.seq) \(.hash)"] | join(",")' "$tmp/d1.json")" \
+  "$(dsql "select string_agg(stripe || ' ' || seq || ' ' || encode(hash, 'hex'), ',' order by stripe) from audit_chains")"
 expect_eq "anchor counts every wallet" "$(jq -r .wallets "$tmp/d1.json")" "$(dsql "select count(*) from wallets")"
 expect_eq "anchor holds the highest entry id" "$(jq -r .max_entry_id "$tmp/d1.json")" "$(dsql "select max(id) from ledger_entries")"
 expect_eq "anchored user balance of GC" "$(jq -r .assets.GC.user_balance "$tmp/d1.json")" 1500
@@ -156,6 +165,132 @@ expect_eq "json: both forged entries are named" \
   "$(jq -cn --argjson c "$carol_id" --argjson t "$(dsql "select id from wallets where user_id = '@treasury' and asset = 'GC' order by id limit 1")" '[$c, $t] | sort')"
 expect_contains "json: the forged transaction is named" "$(jq -c '[.findings[].transaction]' <<<"$out")" \
   "$(dsql "select id from transactions where idempotency_key = 'forged-past'")"
+
+# --- the audit chain: an owner rewrites or removes audit rows -----------------
+# More movements, so that some stripe holds several rows, then an anchor
+# of the audit chain as it is. A format 1 copy of it (no "audit", as
+# anchors written before the chain) still verifies, and says so.
+for i in $(seq 20); do run 0 deposit --user bob --asset GC --amount 1 --key "dig-audit-$i"; done
+run 0 reconcile --full
+expect_contains "reconcile --full verifies the audit chain" "$out" "audit rows"
+run 0 digest --out "$tmp/d4.json"
+jq 'del(.audit) | .format = "walletctl-digest/1"' "$tmp/d4.json" >"$tmp/v1.json"
+cp "$tmp/d4.json.heads" "$tmp/v1.json.heads"
+jq '.heads = "v1.json.heads"' "$tmp/v1.json" >"$tmp/v1b.json" && mv "$tmp/v1b.json" "$tmp/v1.json"
+run 0 digest verify "$tmp/v1.json"
+expect_contains "a format 1 anchor verifies without the audit log" "$out" "audit log not anchored (format 1 anchor)"
+run 0 -o json digest verify "$tmp/d4.json"
+expect_eq "json: audit rows verified" "$(jq -r .checked.audit_rows <<<"$out")" \
+  "$(jq -r '[.audit.stripes[].seq] | add' "$tmp/d4.json")"
+
+# An old audit row's outcome rewritten, its append-only trigger disabled:
+# the row of the old deposit, anchored by d1 and d4.
+audit_x=$(dsql "select id from audit_log where transaction_id = $old_deposit order by id limit 1")
+read -r stripe_x seq_x outcome_x <<<"$(dsql "select stripe || ' ' || seq || ' ' || outcome from audit_log where id = $audit_x")"
+owner_sql "begin;
+alter table audit_log disable trigger audit_log_append_only;
+update audit_log set outcome = 'failed' where id = $audit_x;
+alter table audit_log enable trigger audit_log_append_only;
+commit"
+run 10 -o json reconcile --full
+expect_contains "reconcile --full names the rewritten audit row" \
+  "$(jq -r '.drift[] | select(.check == "audit") | .detail' <<<"$out")" \
+  "audit stripe $stripe_x: row seq $seq_x (audit id $audit_x) has a hash that does not match"
+run 10 -o json digest verify "$tmp/d4.json"
+expect_contains "verify names the rewritten audit row" \
+  "$(jq -r '.findings[] | select(.check == "digest_audit") | .detail' <<<"$out")" \
+  "row seq $seq_x (audit id $audit_x) has a hash that does not match its contents and predecessor: it was changed"
+run 10 -o json digest verify "$tmp/d1.json"
+expect_contains "the oldest anchor names it too" "$(jq -r '.findings[] | .detail' <<<"$out")" "(audit id $audit_x)"
+# Put back: the row's hash matches again.
+owner_sql "begin;
+alter table audit_log disable trigger audit_log_append_only;
+update audit_log set outcome = '$outcome_x' where id = $audit_x;
+alter table audit_log enable trigger audit_log_append_only;
+commit"
+run 0 reconcile --full
+expect_contains "clean again once put back" "$out" "0 drift"
+run 0 digest verify "$tmp/d4.json"
+
+# An anchored audit row deleted (one with a later row in its stripe).
+read -r audit_y stripe_y seq_y <<<"$(dsql "select a.id || ' ' || a.stripe || ' ' || a.seq from audit_log a
+  where a.seq < (select max(seq) from audit_log b where b.stripe = a.stripe) order by a.id limit 1")"
+[ -n "$seq_y" ] || fail "no stripe holds two rows"
+pass
+saved_y=$(dsql "select row_to_json(a) from audit_log a where id = $audit_y")
+owner_sql "begin;
+alter table audit_log disable trigger audit_log_append_only;
+delete from audit_log where id = $audit_y;
+alter table audit_log enable trigger audit_log_append_only;
+commit"
+run 10 -o json reconcile --full
+expect_contains "reconcile --full names the removed audit row" \
+  "$(jq -r '.drift[] | select(.check == "audit") | .detail' <<<"$out")" \
+  "audit stripe $stripe_y: rows seq $seq_y to $seq_y are missing (removed)"
+run 10 -o json digest verify "$tmp/d4.json"
+expect_contains "verify names the removed audit row" \
+  "$(jq -r '.findings[] | select(.check == "digest_audit") | .detail' <<<"$out")" \
+  "audit stripe $stripe_y: rows seq $seq_y to $seq_y are missing (removed)"
+run 10 digest verify "$tmp/d4.json"
+expect_contains "table output names the stripe" "$out" "audit stripe $stripe_y"
+# Put back, past the chain trigger, as it was.
+owner_sql "begin;
+alter table audit_log disable trigger audit_log_append_only, disable trigger audit_log_chain;
+insert into audit_log overriding system value select * from json_populate_record(null::audit_log, '$saved_y');
+alter table audit_log enable trigger audit_log_append_only, enable trigger audit_log_chain;
+commit"
+run 0 reconcile --full
+run 0 digest verify "$tmp/d4.json"
+
+# A consistent rewrite: the owner changes the row and recomputes its
+# stripe's hashes and head with wallet_audit_hash. reconcile cannot see it
+# (as with ledger entries); the anchor can.
+owner_sql "begin;
+alter table audit_log disable trigger audit_log_append_only;
+update audit_log set outcome = 'voided' where id = $audit_x;
+do \$\$
+declare r record; prev bytea;
+begin
+  select coalesce((select hash from audit_log where stripe = $stripe_x and seq = $seq_x - 1), '\\x') into prev;
+  for r in select id from audit_log where stripe = $stripe_x and seq >= $seq_x order by seq loop
+    update audit_log a set hash = wallet_audit_hash(prev, a) where a.id = r.id returning a.hash into prev;
+  end loop;
+  update audit_chains set hash = prev where stripe = $stripe_x;
+end \$\$;
+alter table audit_log enable trigger audit_log_append_only;
+commit"
+run 0 reconcile --full
+expect_contains "a consistent audit rewrite reconciles clean" "$out" "0 drift"
+run 10 -o json digest verify "$tmp/d4.json"
+expect_contains "verify catches the consistent audit rewrite" \
+  "$(jq -r '.findings[] | select(.check == "digest_audit") | .detail' <<<"$out")" \
+  "audit stripe $stripe_x: the row at the anchored seq"
+
+# A row inserted past the chain trigger (no stripe, seq or hash) after the
+# chain began: reconcile --full names it.
+forged_audit=$(owner_sql "begin;
+alter table audit_log disable trigger audit_log_chain;
+insert into audit_log(actor, action, outcome) values ('nobody', 'deposit', 'posted') returning id;
+alter table audit_log enable trigger audit_log_chain;
+commit" | head -n 1)
+run 10 -o json reconcile --full
+expect_contains "reconcile --full names the unchained audit row" \
+  "$(jq -r '.drift[] | select(.check == "audit") | .detail' <<<"$out")" \
+  "audit row $forged_audit has no chain hash"
+
+# An audit row forged into the anchored past: chained correctly by the
+# trigger (reconcile cannot tell), but with an unused id below the anchor's
+# highest audit id (the rolled-back movement above left one).
+audit_gap=$(dsql "select min(g) from generate_series($(jq -r .audit.chained_from "$tmp/d4.json"),
+  $(jq -r .audit.max_id "$tmp/d4.json")) g where not exists (select from audit_log where id = g)")
+[ -n "$audit_gap" ] || fail "no unused audit id below the anchor's highest"
+pass
+owner_sql "insert into audit_log(id, actor, action, outcome) overriding system value
+           values ($audit_gap, 'nobody', 'deposit', 'posted')"
+run 10 -o json digest verify "$tmp/d4.json"
+expect_contains "verify names the audit row forged into the anchored past" \
+  "$(jq -r '.findings[] | select(.check == "digest_audit_past") | .detail' <<<"$out")" \
+  "audit row $audit_gap has an id at or below the anchor's highest audit id"
 
 # --- bad anchors: exit 2 --------------------------------------------------------
 run 2 digest verify "$tmp/missing.json"

@@ -139,6 +139,13 @@ expect_eq "B: balances after the upgrade" \
   "$(on "$old" -c "SELECT string_agg(user_id || '=' || balance || '/' || reserved, ' ' ORDER BY user_id)
                    FROM wallets WHERE asset = 'UPG' AND NOT is_system")" \
   "alice=99200/900 bob=4400/0 carol=2334/0 dave=600/0"
+# Audit rows written before the upgrade keep no hash (hash version 0);
+# those after are chained (0011_audit_chain), and reconcile --full
+# verified them above.
+expect_eq "B: audit rows before the upgrade are not chained, those after are" \
+  "$(on "$old" -c "SELECT string_agg(DISTINCT (actor = 'upgrade-test')::text || ':' || hash_version
+                                    || ':' || (hash IS NOT NULL)::text, ' ') FROM audit_log")" \
+  "false:1:true true:0:false"
 
 # A function file whose content changed (here: its recorded checksum) is
 # pending, and migrate applies that file alone.

@@ -35,6 +35,7 @@ Anchor sample_anchor() {
   a.entries = 5;
   a.assets["GC"] = {5, "1500", "-1500"};
   a.merkle_root = to_hex(merkle_root(a.heads));
+  a.audit = AuditAnchor{12, 3, {{0, 0, ""}, {1, 2, std::string(32, 'c')}, {7, 1, std::string(32, 'd')}}};
   return a;
 }
 
@@ -144,7 +145,7 @@ TEST_CASE("a malformed anchor is refused with what is wrong") {
   CHECK_FALSE(parse_anchor("{\"format\": ", ".").ok());
   CHECK_FALSE(parse_anchor("[]", ".").ok());
   auto doc = good;
-  doc["format"] = "walletctl-digest/2";
+  doc["format"] = "walletctl-digest/9";
   refused(doc, "format");
   doc = good;
   doc["wallets"] = 4;
@@ -217,4 +218,58 @@ TEST_CASE("an Ed25519 signature verifies with its key only, and not after any ch
   CHECK_FALSE(sign_anchor(a, dir.path / "key_pub.pem").ok());       // a public key cannot sign
   CHECK_FALSE(verify_signature(a, dir.path / "key.pem").ok());      // nor is a private key a public one
   CHECK_FALSE(sign_anchor(a, dir.path / "none.pem").ok());
+}
+
+TEST_CASE("the audit stripes of a format 2 anchor round-trip, are signed, and malformed ones are refused") {
+  const Anchor a = sample_anchor();
+  const nlohmann::json good = to_json_with_heads(a);
+  CHECK(good["format"] == "walletctl-digest/2");
+  auto parsed = parse_anchor(good.dump(), ".");
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->audit.has_value());
+  CHECK(*parsed->audit == *a.audit);
+  Anchor changed = a;
+  changed.audit->stripes[1].seq = 3;
+  CHECK(signed_message(changed) != signed_message(a));
+  changed = a;
+  changed.audit->max_id = 13;
+  CHECK(signed_message(changed) != signed_message(a));
+  auto refused = [](const nlohmann::json& doc, const std::string& message) {
+    auto result = parse_anchor(doc.dump(), ".");
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.status().message().find(message) != std::string::npos);
+  };
+  auto doc = good;
+  doc.erase("audit");
+  refused(doc, "\"audit\" must be an object");
+  doc = good;
+  doc["audit"]["stripes"][1]["hash"] = "abcd";
+  refused(doc, "each audit stripe");
+  doc = good;
+  doc["audit"]["stripes"][0]["hash"] = std::string(64, 'a');  // seq 0 has no hash
+  refused(doc, "each audit stripe");
+  doc = good;
+  doc["audit"]["stripes"][2]["stripe"] = 1;
+  refused(doc, "strictly increasing");
+  doc = good;
+  doc["audit"]["max_id"] = -1;
+  refused(doc, "max_id");
+  doc = good;
+  doc["format"] = "walletctl-digest/1";
+  refused(doc, "has no \"audit\" member");
+}
+
+TEST_CASE("a format 1 anchor (before the audit chain) still parses, and its signature still verifies") {
+  TempDir dir;
+  write_key_pair(dir.path, "key");
+  Anchor v1 = sample_anchor();
+  v1.audit.reset();
+  REQUIRE(sign_anchor(v1, dir.path / "key.pem").ok());
+  const nlohmann::json doc = to_json_with_heads(v1);
+  CHECK(doc["format"] == "walletctl-digest/1");
+  CHECK_FALSE(doc.contains("audit"));
+  auto parsed = parse_anchor(doc.dump(), ".");
+  REQUIRE(parsed.ok());
+  CHECK_FALSE(parsed->audit.has_value());
+  CHECK(verify_signature(*parsed, dir.path / "key_pub.pem").ok());
 }
