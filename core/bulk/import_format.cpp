@@ -103,7 +103,7 @@ Result<ImportFormat> import_format_of(const std::string& path, const std::string
                          ": give --format csv or --format jsonl");
 }
 
-Result<std::vector<std::string>> split_csv_line(std::string_view line) {
+Result<std::vector<std::string>> split_csv_line(std::string_view line, char delimiter) {
   std::vector<std::string> fields(1);
   std::size_t i = 0;
   while (i <= line.size()) {
@@ -125,11 +125,11 @@ Result<std::vector<std::string>> split_csv_line(std::string_view line) {
           field += line[i++];
         }
       }
-      if (i < line.size() && line[i] != ',') {
+      if (i < line.size() && line[i] != delimiter) {
         return Status::Invalid("unexpected text after the closing quote at column " + std::to_string(i + 1));
       }
     } else {
-      while (i < line.size() && line[i] != ',') {
+      while (i < line.size() && line[i] != delimiter) {
         if (line[i] == '"') {
           return Status::Invalid("quote inside an unquoted field at column " + std::to_string(i + 1) +
                                  " (quote the whole field and double the quote)");
@@ -138,7 +138,7 @@ Result<std::vector<std::string>> split_csv_line(std::string_view line) {
       }
     }
     if (i == line.size()) break;
-    ++i;  // the comma
+    ++i;  // the delimiter
     fields.emplace_back();
   }
   return fields;

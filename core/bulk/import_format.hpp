@@ -46,8 +46,9 @@ struct ImportRecord {
 // RFC 4180 fields of one CSV line (without its line ending). A field may be
 // quoted ("a,b"), with "" standing for one quote; a quote must open a field
 // and the closing quote must end it. Fields cannot span lines (no field may
-// contain a line break), so an unterminated quote is Invalid.
-Result<std::vector<std::string>> split_csv_line(std::string_view line);
+// contain a line break), so an unterminated quote is Invalid. `delimiter`
+// separates fields (',' for import; statements may use ';' or a tab).
+Result<std::vector<std::string>> split_csv_line(std::string_view line, char delimiter = ',');
 
 // Which field of a CSV row holds which record field, from the header row.
 struct CsvColumns {

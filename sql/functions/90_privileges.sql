@@ -38,7 +38,9 @@ DECLARE
         'wallet_claim_due(boolean, timestamptz)',
         'wallet_reconcile_save_wallets()',
         'wallet_reconcile_save_asset(text, numeric)',
-        'wallet_reconcile_record(boolean, bigint, integer, integer)'];
+        'wallet_reconcile_record(boolean, bigint, integer, integer)',
+        'wallet_statement_run(text, text, text, text, text, timestamptz, timestamptz, bigint, interval, text, '
+            'jsonb)'];
     -- Read-only helpers that the programs' own queries call: they run with
     -- the caller's rights (SELECT) and stay inlinable.
     v_readers text[] := ARRAY[
@@ -53,7 +55,8 @@ DECLARE
     -- The tables the programs read.
     v_read_tables text[] := ARRAY['assets', 'wallets', 'transactions', 'ledger_entries', 'audit_log',
                                   'reconcile_wallets', 'reconcile_assets', 'schema_migrations',
-                                  'schema_functions'];
+                                  'schema_functions', 'statement_files', 'statement_lines', 'statement_runs',
+                                  'statement_matched_transactions', 'statement_run_findings'];
     v_schema      oid := (SELECT relnamespace FROM pg_class WHERE oid = 'wallets'::regclass);
     v_schema_name text := (SELECT nspname FROM pg_namespace WHERE oid = v_schema);
     v_owner       oid;
