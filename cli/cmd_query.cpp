@@ -35,7 +35,7 @@ void register_query_commands(CLI::App& app, Commands& commands) {
     return output_of(c.ledger->transaction(*id), [](const TransactionDetail& d) {
       nlohmann::json j = to_json(d);
       Output output = single_output(j, {"transaction_id", "status", "kind", "asset", "amount", "from", "to",
-                                        "memo", "idempotency_key", "created_at", "updated_at",
+                                        "memo", "reference", "idempotency_key", "created_at", "updated_at",
                                         "expires_at", "attempts", "last_error"});
       for (const auto& e : j["entries"]) {
         output.notes.push_back("entry " + e["entry_id"].dump() + ": " + e["user"].get<std::string>() + " " +
@@ -50,7 +50,7 @@ void register_query_commands(CLI::App& app, Commands& commands) {
   // history
   auto* history = app.add_subcommand("history", "list the transactions of a user's wallets, newest first");
   auto query = std::make_shared<HistoryQuery>();
-  auto strings = std::make_shared<std::array<std::string, 6>>();  // asset kind status since until cursor
+  auto strings = std::make_shared<std::array<std::string, 7>>();  // asset kind status since until cursor reference
   history->add_option("--user", query->user, "user id")->required();
   history->add_option("--asset", (*strings)[0], "only this asset");
   history->add_option("--kind", (*strings)[1], "only this kind: " + or_list(kind_names()));
@@ -60,6 +60,7 @@ void register_query_commands(CLI::App& app, Commands& commands) {
   history->add_option("--limit", query->limit, "entries per page (1-1000, default 50)");
   static_assert(kHistoryLimitMax == 1000, "the help text and walletctl(1) say 1000");
   history->add_option("--cursor", (*strings)[5], "next_cursor of the previous page");
+  history->add_option("--reference", (*strings)[6], "only the transactions with this reference");
   commands.emplace_back(history, [query, strings](Context& c) -> CommandResult {
     HistoryQuery q = *query;
     q.asset = optional_of((*strings)[0]);
@@ -67,11 +68,12 @@ void register_query_commands(CLI::App& app, Commands& commands) {
     q.status = optional_of((*strings)[2]);
     q.since = optional_of((*strings)[3]);
     q.until = optional_of((*strings)[4]);
+    q.reference = optional_of((*strings)[6]);
     return output_of(c.read_ledger().history(q, (*strings)[5]), [](const HistoryPage& page) {
       std::vector<nlohmann::json> rows;
       for (const auto& e : page.entries) rows.push_back(to_json(e));
       Output output = list_output(rows, {"transaction_id", "created_at", "kind", "status", "asset", "amount",
-                                         "balance_after", "counterparty", "memo"},
+                                         "balance_after", "counterparty", "memo", "reference"},
                                   to_json(page));
       if (page.next_cursor) output.notes.push_back("next page: --cursor " + std::to_string(*page.next_cursor));
       return output;

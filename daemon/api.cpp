@@ -242,6 +242,7 @@ void Api::install(HttpServer& server) {
     q.status = optional_query(r, "status");
     q.since = optional_query(r, "since");
     q.until = optional_query(r, "until");
+    q.reference = optional_query(r, "reference");
     q.limit = *limit;
     const std::string cursor = r.query_param("cursor").value_or("");
     return with_ledger(read_pool_, [&](Ledger& ledger, Store&) {

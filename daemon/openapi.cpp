@@ -79,6 +79,8 @@ json schemas() {
   const json memo = {{"type", "string"}, {"maxLength", kMemoMax},
                      {"description", "at most 500 bytes of UTF-8, no control or bidirectional-override characters"}};
   const json reason = {{"type", "string"}, {"maxLength", kReasonMax}, {"description", "at most 500 bytes, as a memo"}};
+  const json reference = {{"type", "string"}, {"minLength", 1}, {"maxLength", kReferenceMax},
+                          {"description", "the bank's or payout provider's id for the movement: 1 to 140 bytes, as a memo"}};
   json schemas = shape_schemas();
   schemas.update({
       {"WalletRequest", {{"type", "object"}, {"required", {"user", "asset"}}, {"additionalProperties", false},
@@ -86,14 +88,14 @@ json schemas() {
       {"DepositRequest", {{"type", "object"}, {"required", {"user", "asset", "amount"}}, {"additionalProperties", false},
                           {"properties", {{"user", user_id}, {"asset", asset_code}, {"amount", amount},
                                           {"kind", kind_enum(Operation::deposit)},
-                                          {"memo", memo}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+                                          {"memo", memo}, {"reference", reference}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"WithdrawalRequest", {{"type", "object"}, {"required", {"user", "asset", "amount"}}, {"additionalProperties", false},
                              {"properties", {{"user", user_id}, {"asset", asset_code}, {"amount", amount},
                                              {"kind", kind_enum(Operation::withdraw)},
-                                             {"memo", memo}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+                                             {"memo", memo}, {"reference", reference}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"TransferRequest", {{"type", "object"}, {"required", {"from", "to", "asset", "amount"}}, {"additionalProperties", false},
                            {"properties", {{"from", user_id}, {"to", user_id}, {"asset", asset_code}, {"amount", amount}, {"memo", memo},
-                                           {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+                                           {"reference", reference}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"PostRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"amount", amount}}}}},
       {"VoidRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"reason", reason}}}}},
       {"Balances", {{"type", "array"}, {"items", ref("Balance")}}},
@@ -120,7 +122,8 @@ json openapi_document() {
                                              query_param("status", "only this status: " + or_list(status_names())),
                                              query_param("since", "RFC 3339 time"), query_param("until", "RFC 3339 time"),
                                              query_param("limit", "1-1000, default 50"),
-                                             query_param("cursor", "next_cursor of the previous page")})},
+                                             query_param("cursor", "next_cursor of the previous page"),
+                                             query_param("reference", "only the transactions with this reference")})},
                  {"responses", responses(200, "History", {400, 401, 404, 429, 503})}}}}},
       {"/v1/deposits", {{"post", movement_operation("credit a user from @treasury", "DepositRequest")}}},
       {"/v1/withdrawals", {{"post", movement_operation("debit a user to @settlement or @revenue (with a settlement command: answered pending, settled by the worker)", "WithdrawalRequest")}}},

@@ -153,7 +153,13 @@ BEGIN
     SELECT t.idempotency_key AS key, t.id AS transaction_id
       FROM pg_temp.statement_work_movements m JOIN transactions t ON t.id = m.transaction_id
     UNION ALL
-    SELECT m.transaction_id::text, m.transaction_id FROM pg_temp.statement_work_movements m;
+    SELECT m.transaction_id::text, m.transaction_id FROM pg_temp.statement_work_movements m
+    UNION ALL
+    -- The movement's own external reference (--reference, or the settlement
+    -- command's), unless it repeats one of the two above.
+    SELECT t.reference, t.id
+      FROM pg_temp.statement_work_movements m JOIN transactions t ON t.id = m.transaction_id
+     WHERE t.reference IS NOT NULL AND t.reference <> t.idempotency_key AND t.reference <> t.id::text;
     CREATE TEMP TABLE statement_work_pairs (match_id bigint, lid bigint, transaction_id bigint) ON COMMIT DROP;
     ANALYZE pg_temp.statement_work_lines;
     ANALYZE pg_temp.statement_work_movements;
@@ -199,7 +205,7 @@ BEGIN
         UPDATE pg_temp.statement_work_lines l SET names_movement = true
          WHERE l.match_id IS NULL AND l.reference <> ''
            AND EXISTS (SELECT FROM transactions t
-                        WHERE (t.idempotency_key = l.reference
+                        WHERE (t.idempotency_key = l.reference OR t.reference = l.reference
                                OR t.id = CASE WHEN l.reference ~ '^[0-9]{1,18}$' THEN l.reference::bigint END)
                           AND t.asset = p_asset
                           AND (t.debit_wallet_id = ANY (v_wallets) OR t.credit_wallet_id = ANY (v_wallets)));
@@ -322,7 +328,9 @@ BEGIN
                     FROM (SELECT t1.* FROM transactions t1 WHERE t1.idempotency_key = l.reference
                           UNION ALL
                           SELECT t2.* FROM transactions t2
-                           WHERE t2.id = CASE WHEN l.reference ~ '^[0-9]{1,18}$' THEN l.reference::bigint END) c
+                           WHERE t2.id = CASE WHEN l.reference ~ '^[0-9]{1,18}$' THEN l.reference::bigint END
+                          UNION ALL
+                          SELECT t3.* FROM transactions t3 WHERE t3.reference = l.reference) c
                    WHERE c.asset = p_asset AND (c.debit_wallet_id = ANY (v_wallets) OR c.credit_wallet_id = ANY (v_wallets))
                    ORDER BY c.id LIMIT 1) t ON l.reference <> ''
              WHERE l.match_id IS NULL AND l.in_window AND (l.file_id = v_file OR t.id IS NOT NULL)

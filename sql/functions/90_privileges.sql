@@ -25,12 +25,13 @@ DECLARE
         'wallet_asset_add(text, integer, text, text)',
         'wallet_create(text, text, text)',
         'wallet_move(text, text, text, text, text, text, bigint, text, boolean, interval, text, jsonb, '
-            'boolean, interval)',
+            'boolean, interval, text)',
         'wallet_post(bigint, bigint, text, jsonb)',
         'wallet_void(bigint, text, text, jsonb)',
         'wallet_reverse(bigint, text, text, jsonb)',
         'wallet_settlement_deferred(bigint, text, interval, text)',
         'wallet_settlement_attempted(bigint)',
+        'wallet_settlement_reference(bigint, text)',
         'wallet_import_batch(bigint[], boolean[], text[], text[], text[], text[], text[], text[], bigint[], '
             'text[], text, text)',
         'wallet_audit_failure(text, text, jsonb, text, text)',

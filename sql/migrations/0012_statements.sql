@@ -10,6 +10,10 @@
 -- (statement_runs, statement_run_findings), so `--run ID` shows it again.
 -- Lines left unmatched stay candidates for later runs: a later file, or a
 -- later movement, completes them.
+--
+-- Also (at the end): transactions.reference, a movement's external
+-- reference, and the signatures of wallet_move and wallet_move_apply that
+-- take it.
 
 CREATE TABLE statement_files (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -82,3 +86,25 @@ CREATE INDEX statement_run_findings_run_idx ON statement_run_findings (run_id);
 
 -- The functions (wallet_statement_run, the entry point, and its helper)
 -- live in sql/functions/70_statements.sql.
+
+-- Issue 13 part C: an optional external reference on a movement (a bank's
+-- or payout provider's id for it), set by the request (`--reference`,
+-- walletd's `reference`) or, for a withdrawal, by the settlement command's
+-- answer. Not part of the entry hash: it is a label that the provider may
+-- give after the money moved. NOT VALID: every existing row is NULL, and
+-- validating would scan the table under its exclusive lock.
+ALTER TABLE transactions ADD COLUMN reference text;
+ALTER TABLE transactions ADD CONSTRAINT transactions_reference_check
+    CHECK (reference IS NULL OR (octet_length(reference) BETWEEN 1 AND 140 AND reference !~ '[[:cntrl:]]'))
+    NOT VALID;
+-- history --reference, and statement matching by reference.
+CREATE INDEX transactions_reference_idx ON transactions (reference) WHERE reference IS NOT NULL;
+
+-- wallet_move and wallet_move_apply take the reference
+-- (sql/functions/30_movement.sql): their old signatures go. IF EXISTS: a
+-- database migrated from empty gets them from the function files only
+-- after the migrations, so here they exist only in one migrated before.
+DROP FUNCTION IF EXISTS wallet_move(text, text, text, text, text, text, bigint, text, boolean, interval, text, jsonb,
+                                    boolean, interval);
+DROP FUNCTION IF EXISTS wallet_move_apply(text, text, text, text, text, text, bigint, text, boolean, interval, text,
+                                          jsonb, boolean, bigint, interval);

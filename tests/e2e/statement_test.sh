@@ -91,4 +91,24 @@ expect_contains "failing assertion named" "$out" "assertion $tmp/assert:3 fails"
 printf 'alice %s %s 2100-01-01\n' "$A" "$closing" >"$tmp/assert"
 run 0 reconcile --assert "$tmp/assert"
 run 4 statement --user nobody --asset "$A" --since 2000-01-01 --until 2100-01-01
+
+# References (issue 13 part C): given with the movement, shown, found by
+# history --reference, and matched by reconcile statement.
+B=$(fresh_asset)
+run 0 asset add "$B" --scale 2
+run 0 wallet create --user alice --asset "$B"
+run 0 deposit --user alice --asset "$B" --amount 100 --key "${p}ref-fund" --reference "BANK-${p}1" -o json
+expect_eq "deposit shows its reference" "$(jq -r .reference <<<"$out")" "BANK-${p}1"
+fund=$(jq -r .transaction_id <<<"$out")
+run 0 withdraw --user alice --asset "$B" --amount 40 --key "${p}ref-out" --reference "PO-${p}7" -o json
+run 5 withdraw --user alice --asset "$B" --amount 40 --key "${p}ref-out" --reference "PO-${p}8"
+expect_contains "another reference is another request" "$err" "different request"
+run 0 show "$fund" -o json
+expect_eq "show: reference" "$(jq -r .reference <<<"$out")" "BANK-${p}1"
+run 0 history --user alice --asset "$B" --reference "PO-${p}7" -o json
+expect_eq "history --reference: the withdrawal only" "$(jq -c '[.entries[] | .reference]' <<<"$out")" "[\"PO-${p}7\"]"
+run 2 history --user alice --reference "$(printf 'a\tb')"
+printf 'date,amount,reference\n%s,-40.00,PO-%s7\n' "$today" "$p" >"$tmp/by-reference.csv"
+run 0 reconcile statement --file "$tmp/by-reference.csv" --account @settlement --asset "$B" -o json
+expect_eq "matched by the movement's reference" "$(jq -c '[.matched[] | .rule]' <<<"$out")" '["reference"]'
 finish
