@@ -5,7 +5,8 @@
 //
 // Records: `wallet` (user, asset, optional opening amount, memo, key) and
 // the movements `deposit`, `withdraw` (user, asset, amount, kind, key,
-// memo) and `transfer` (user or from, to, asset, amount, key, memo). Amounts
+// memo) and `transfer` (user or from, to, asset, amount, key, memo); every
+// record may carry a `reference` (of its movement). Amounts
 // stay decimal text here; they are parsed against the asset's scale later.
 #pragma once
 
@@ -41,6 +42,7 @@ struct ImportRecord {
   std::string kind;    // deposit and withdraw only; empty: the default kind
   std::string key;     // empty: derived from the line's content
   std::string memo;
+  std::string reference;  // movements: the bank's or provider's id; empty: none
 };
 
 // RFC 4180 fields of one CSV line (without its line ending). A field may be

@@ -237,6 +237,7 @@ struct ImportLine {
   std::string to_user;
   std::string asset;
   std::string memo;
+  std::string reference;  // empty: none
 };
 
 enum class ImportOutcome { applied, replayed, refused, not_found, conflict, invalid };

@@ -113,7 +113,8 @@ const Statement kStatements[] = {
     // ---- bulk import (store_import.cpp) ----
     {"import_batch",
      "SELECT ordinal, outcome, transaction_id, message FROM wallet_import_batch($1::bigint[], $2::boolean[], "
-     "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11, $12)"},
+     "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11, $12, "
+     "$13::text[])"},
     // A dry run's batches evaluate without locking or writing (sql/functions/50_import.sql).
     {"import_dry_run_begin", "SELECT set_config('wallet.import_dry_run', 'on', true)"},
 };

@@ -33,7 +33,7 @@ DECLARE
         'wallet_settlement_attempted(bigint)',
         'wallet_settlement_reference(bigint, text)',
         'wallet_import_batch(bigint[], boolean[], text[], text[], text[], text[], text[], text[], bigint[], '
-            'text[], text, text)',
+            'text[], text, text, text[])',
         'wallet_audit_failure(text, text, jsonb, text, text)',
         'wallet_claim_transaction(bigint)',
         'wallet_claim_due(boolean, timestamptz)',

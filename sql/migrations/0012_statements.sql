@@ -12,8 +12,8 @@
 -- later movement, completes them.
 --
 -- Also (at the end): transactions.reference, a movement's external
--- reference, and the signatures of wallet_move and wallet_move_apply that
--- take it.
+-- reference, and the signatures of wallet_move, wallet_move_apply and
+-- wallet_import_batch that take it.
 
 CREATE TABLE statement_files (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -108,3 +108,6 @@ DROP FUNCTION IF EXISTS wallet_move(text, text, text, text, text, text, bigint, 
                                     boolean, interval);
 DROP FUNCTION IF EXISTS wallet_move_apply(text, text, text, text, text, text, bigint, text, boolean, interval, text,
                                           jsonb, boolean, bigint, interval);
+-- wallet_import_batch takes the lines' references: its old signature goes.
+DROP FUNCTION IF EXISTS wallet_import_batch(bigint[], boolean[], text[], text[], text[], text[], text[], text[],
+                                            bigint[], text[], text, text);

@@ -108,6 +108,14 @@ expect_eq "show: reference" "$(jq -r .reference <<<"$out")" "BANK-${p}1"
 run 0 history --user alice --asset "$B" --reference "PO-${p}7" -o json
 expect_eq "history --reference: the withdrawal only" "$(jq -c '[.entries[] | .reference]' <<<"$out")" "[\"PO-${p}7\"]"
 run 2 history --user alice --reference "$(printf 'a\tb')"
+# From an import file too; a reference needs a movement.
+printf 'type,user,asset,amount,key,reference\ndeposit,alice,%s,5,%simp-1,IMP-%s1\n' "$B" "$p" "$p" >"$tmp/imp.csv"
+run 0 import "$tmp/imp.csv"
+run 0 history --user alice --asset "$B" --reference "IMP-${p}1" -o json
+expect_eq "import: the line's reference stored" "$(jq -r '.entries[0].amount' <<<"$out")" "5.00"
+printf 'type,user,asset,reference\nwallet,zoe,%s,IMP-%s2\n' "$B" "$p" >"$tmp/imp-bad.csv"
+run 2 import "$tmp/imp-bad.csv"
+expect_contains "import: a reference needs an amount" "$err" "a reference needs an amount"
 printf 'date,amount,reference\n%s,-40.00,PO-%s7\n' "$today" "$p" >"$tmp/by-reference.csv"
 run 0 reconcile statement --file "$tmp/by-reference.csv" --account @settlement --asset "$B" -o json
 expect_eq "matched by the movement's reference" "$(jq -c '[.matched[] | .rule]' <<<"$out")" '["reference"]'

@@ -186,3 +186,35 @@ TEST_CASE("a settlement command's malformed reference is ignored; the payout is 
   CHECK(paid->status == "posted");
   CHECK_FALSE(paid->reference.has_value());
 }
+
+TEST_CASE("wallet_import_batch stores each line's reference and refuses a bad one") {
+  test::Fixture f;
+  const std::string asset = f.asset();
+  f.wallet("alice", asset);
+  pqxx::nontransaction tx(f.admin);
+  const std::string a = tx.quote(asset);
+  const std::string k1 = fresh_key(), k2 = fresh_key();
+  const auto batch = [&](const std::string& references) {
+    return "SELECT count(*) FROM wallet_import_batch(ARRAY[1, 2]::bigint[], ARRAY[false, false], ARRAY['" + k1 +
+           "', '" + k2 + "'], ARRAY['fp1', 'fp2'], ARRAY['deposit', 'deposit'], ARRAY['@treasury', '@treasury'], "
+           "ARRAY['alice', 'alice'], ARRAY[" + a + ", " + a + "], ARRAY[100, 200]::bigint[], ARRAY['', ''], "
+           "'tester', 'test', " + references + ")";
+  };
+  try {
+    tx.exec(batch("ARRAY[E'bad\\tref', NULL]"));
+    FAIL("a reference with a tab was taken");
+  } catch (const pqxx::sql_error& e) {
+    CHECK(e.sqlstate() == "WL400");
+  }
+  try {
+    tx.exec(batch("ARRAY['only one']"));
+    FAIL("a short references array was taken");
+  } catch (const pqxx::sql_error& e) {
+    CHECK(e.sqlstate() == "WL400");
+  }
+  tx.exec(batch("ARRAY['IMP-1', NULL]"));
+  CHECK(tx.exec1("SELECT count(*) FROM transactions WHERE idempotency_key = '" + k1 + "' AND reference = 'IMP-1'")[0]
+            .as<int>() == 1);
+  CHECK(tx.exec1("SELECT count(*) FROM transactions WHERE idempotency_key = '" + k2 + "' AND reference IS NULL")[0]
+            .as<int>() == 1);
+}
