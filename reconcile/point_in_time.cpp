@@ -55,6 +55,7 @@ Result<std::vector<Balance>> balances_at(Store& store, const std::string& user, 
   auto instant = parse_timestamp(at, field_ref("at"));
   if (!instant.ok()) return instant.status();
   std::vector<Balance> list;
+  bool user_known = true;
   Status status = store.run("balance --at", [&](pqxx::connection_base& c) {
     list.clear();
     pqxx::read_transaction tx(c);
@@ -63,8 +64,14 @@ Result<std::vector<Balance>> balances_at(Store& store, const std::string& user, 
       list.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int>(), row[3].as<int64_t>(),
                       row[4].as<int64_t>()});
     }
+    // As `balance` (and walletd's route without at=): an unknown wallet is
+    // not found; one created after the instant is an empty list.
+    if (list.empty()) user_known = db.exec1("user_has_wallets", user, asset ? asset->c_str() : nullptr)[0].as<int64_t>() > 0;
   });
   if (!status.ok()) return status;
+  if (!user_known) {
+    return Status::NotFound(asset ? "wallet " + user + "/" + *asset + " not found" : "user " + user + " has no wallets");
+  }
   return list;
 }
 

@@ -157,6 +157,7 @@ http 200 GET "/v1/users/alice/balances?asset=$A&at=2100-01-01"
 expect_eq "alice available at a later instant" "$(jq -r '.[0].available' <<<"$out")" "79.00"
 http 200 GET "/v1/users/alice/balances?asset=$A&at=2000-01-01"
 expect_eq "alice had no wallet in 2000" "$(jq -c . <<<"$out")" "[]"
+http 404 GET "/v1/users/nobody/balances?at=2000-01-01"
 # reference: in the body, shown, and found by ?reference=.
 http 201 POST /v1/deposits "{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"1\",\"reference\":\"BANK-$A\"}"
 expect_eq "deposit answers with its reference" "$(jq -r .reference <<<"$out")" "BANK-$A"

@@ -104,6 +104,12 @@ TEST_CASE("balance --at equals a replay of the history at every instant, holds a
   CHECK(alice_before->front().balance + bob_before->front().balance ==
         alice_at->front().balance + bob_at->front().balance);
   CHECK(balances_at(f.store, "alice", a, "yesterday").status().code() == Code::invalid);
+  // As balance: an unknown user or wallet is not found; a wallet that did not exist yet is an empty list.
+  CHECK(balances_at(f.store, "nobody-" + a, std::nullopt, history[1].at).status().code() == Code::not_found);
+  CHECK(balances_at(f.store, "alice", std::string("NOSUCH"), history[1].at).status().code() == Code::not_found);
+  auto before_all = balances_at(f.store, "alice", a, "2000-01-01");
+  REQUIRE(before_all.ok());
+  CHECK(before_all->empty());
 }
 
 TEST_CASE("account statement: opening plus entries is the closing balance; assertions name what fails") {
