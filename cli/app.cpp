@@ -5,7 +5,11 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <fstream>
 #include <ostream>
+#include <set>
+#include <sstream>
 
 #include "core/domain/validate.hpp"
 #include "core/domain/version.hpp"
@@ -39,6 +43,29 @@ Format format_of(const std::string& name) {
   if (name == "jsonl") return Format::jsonl;
   if (name == "csv") return Format::csv;
   return Format::table;
+}
+
+// The commands that --metrics-file applies to: the cron jobs.
+const std::set<std::string> kMetricsJobs = {"reconcile", "retry", "digest"};
+
+// Writes the job's textfile; returns the exit code to use: the job's own,
+// or 2 when the file could not be written and the job found nothing
+// (findings keep their code: they matter more than the metrics).
+int write_job_metrics(const std::string& path, const std::string& job, std::chrono::steady_clock::time_point started,
+                      const CommandResult& result, int code, std::ostream& err) {
+  jobs::JobRun run;
+  run.job = job;
+  run.duration_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  run.finished_at_seconds =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  run.exit_code = code;
+  run.completed = result.status.ok();
+  std::ostringstream previous;
+  if (std::ifstream file(path); file) previous << file.rdbuf();
+  const Status written = jobs::write_textfile(path, jobs::render_textfile(run, result.metrics, previous.str()));
+  if (written.ok()) return code;
+  err << "walletctl: " << written.message() << '\n';
+  return code == 0 ? exit_code(written.code()) : code;
 }
 
 }  // namespace
@@ -121,13 +148,25 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   for (auto& [subcommand, action] : commands) {
     if (!subcommand->parsed()) continue;
+    const bool metrics = !context.config.metrics_file.empty();
+    if (metrics && (subcommand->get_parent() != &app || kMetricsJobs.count(subcommand->get_name()) == 0)) {
+      render_error(Status::Invalid("--metrics-file applies to reconcile, retry and digest, not to " +
+                                   subcommand->get_name()),
+                   format, nullptr, out, err);
+      return exit_code(Code::invalid);
+    }
+    const auto started = std::chrono::steady_clock::now();
     CommandResult result = action(context);
+    int code = result.status.ok() ? result.output.exit_code : exit_code(result.status.code());
+    if (metrics) {
+      code = write_job_metrics(context.config.metrics_file, subcommand->get_name(), started, result, code, err);
+    }
     if (!result.status.ok()) {
       render_error(result.status, format, result.error_extra, out, err);
-      return exit_code(result.status.code());
+      return code;
     }
     render(result.output, format, out);
-    return result.output.exit_code;
+    return code;
   }
   render_error(Status::Invalid("no command given; see walletctl --help"), format, nullptr, out, err);
   return exit_code(Code::invalid);

@@ -15,6 +15,7 @@
 #include "core/config/config.hpp"
 #include "core/ledger/ledger.hpp"
 #include "core/store/store.hpp"
+#include "reconcile/job_metrics.hpp"
 
 namespace wallet::cli {
 
@@ -43,6 +44,7 @@ struct CommandResult {
   Status status;
   Output output;
   nlohmann::json error_extra;
+  std::vector<jobs::Sample> metrics;  // what the job found, for --metrics-file
 
   CommandResult(Output o) : output(std::move(o)) {}  // NOLINT: implicit by design
   CommandResult(Status s, nlohmann::json extra = nullptr)  // NOLINT

@@ -74,15 +74,17 @@ void register_digest_commands(CLI::App& app, Commands& commands) {
     if (!sign_key->empty()) {
       if (Status s = digest::sign_anchor(*anchor, *sign_key); !s.ok()) return CommandResult(s);
     }
+    CommandResult result(Output{});
     if (out_file->empty()) {
       // The anchor itself is the output, whatever -o says: it is a file format.
-      Output output;
-      output.document = digest::to_json_with_heads(*anchor);
-      output.raw_json = true;
-      return CommandResult(std::move(output));
+      result.output.document = digest::to_json_with_heads(*anchor);
+      result.output.raw_json = true;
+    } else {
+      if (Status s = digest::write_anchor(*anchor, *out_file); !s.ok()) return CommandResult(s);
+      result.output = digest_output(*anchor, *out_file);
     }
-    if (Status s = digest::write_anchor(*anchor, *out_file); !s.ok()) return CommandResult(s);
-    return CommandResult(digest_output(*anchor, *out_file));
+    result.metrics = jobs::digest_samples(*anchor);
+    return result;
   });
 }
 

@@ -46,6 +46,10 @@ Output reconcile_output(const ReconcileReport& report) {
                          std::to_string(report.assets) + " assets checked in " + std::to_string(report.elapsed_ms) +
                          " ms: " + std::to_string(report.drift.size()) + " drift, " +
                          std::to_string(report.stuck.size()) + " stuck");
+  if (!report.verifier && !report.standby) {
+    output.notes.push_back("checkpoint not advanced: this login is not a member of wallet_verifier (see the README, "
+                           "\"Database roles\")");
+  }
   output.exit_code = exit_code_of(report);
   return output;
 }
@@ -95,7 +99,9 @@ void register_reconcile_commands(CLI::App& app, Commands& commands) {
     auto report = reconcile(c.read_store(), *full, stuck_after->value_or(c.config.reconcile_stuck_after),
                             progress_bar(c.quiet || c.format != Format::table));
     if (!report.ok()) return CommandResult(report.status());
-    return CommandResult(reconcile_output(*report));
+    CommandResult result(reconcile_output(*report));
+    result.metrics = jobs::reconcile_samples(*report);
+    return result;
   });
 
   auto* retry_command = app.add_subcommand(
@@ -114,7 +120,9 @@ void register_reconcile_commands(CLI::App& app, Commands& commands) {
                                 {{"dry_run", report->dry_run}, {"actions", rows}});
     output.notes.push_back(std::to_string(rows.size()) + (report->dry_run ? " transaction(s) due" : " transaction(s) handled"));
     output.exit_code = exit_code_of(*report);
-    return CommandResult(std::move(output));
+    CommandResult result(std::move(output));
+    result.metrics = jobs::retry_samples(*report);
+    return result;
   });
 }
 

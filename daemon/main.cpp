@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("walletd ") + kVersion);
   cli::OptionFlags options(app, kWalletd);
   auto* hash = app.add_subcommand("hash-token", "print the hex SHA-256 of a token read from stdin, for [[daemon.tokens]]");
+  auto* openapi = app.add_subcommand("openapi", "print the OpenAPI document served at /openapi.json (no database needed)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -125,6 +126,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (hash->parsed()) return hash_token();
+  if (openapi->parsed()) {
+    // The same text as docs/openapi.json (tests/unit/openapi_test.cpp).
+    std::cout << openapi_document().dump(2) << '\n';
+    return 0;
+  }
 
   auto config = load_config(options.given(), [](const char* name) { return std::getenv(name); });
   if (!config.ok()) {

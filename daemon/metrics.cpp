@@ -3,23 +3,14 @@
 #include <locale>
 #include <sstream>
 
+#include "core/domain/prometheus.hpp"
+
 namespace wallet::daemon {
 
 namespace {
 
 // Label values are ours (route names, kinds), but escape anyway.
-std::string label(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
+std::string label(const std::string& value) { return prometheus_label_value(value); }
 
 }  // namespace
 

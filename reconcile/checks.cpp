@@ -84,9 +84,16 @@ void chunk_findings(const pqxx::row& row, std::vector<Drift>& drift) {
   }
 }
 
+// Where this run stands: who runs it, and the entry ids it covers.
+struct Session {
+  bool verifier = false;    // may advance the checkpoint (wallet_verifier)
+  int64_t high_water = 0;   // highest entry id the last clean run verified
+  int64_t last_entry = 0;   // highest entry id this run's snapshot sees
+};
+
 // Incremental run: the transactions of the entries verified in the chunk [from, to).
-void check_fresh_transactions(Query& query, int64_t from, int64_t to, ReconcileReport& report) {
-  for (const auto& row : query.exec(statement("reconcile_transactions"), from, to)) {
+void check_fresh_transactions(Query& query, int64_t from, int64_t to, int64_t high_water, ReconcileReport& report) {
+  for (const auto& row : query.exec(statement("reconcile_transactions"), from, to, high_water)) {
     if (row["transaction_id"].is_null()) {
       report.transactions += row["checked"].as<int64_t>();
       continue;
@@ -94,19 +101,51 @@ void check_fresh_transactions(Query& query, int64_t from, int64_t to, ReconcileR
     Drift d;
     d.check = "transaction";
     d.transaction_id = row["transaction_id"].as<int64_t>();
-    d.asset = row["asset"].as<std::string>();
+    if (!row["asset"].is_null()) d.asset = row["asset"].as<std::string>();
     d.stored = row["total"].as<std::string>();
     d.computed = "0";
-    d.detail = "transaction is " + row["status"].as<std::string>() + " with " + row["entries"].as<std::string>() +
-               " entries (" + row["matching"].as<std::string>() + " matching its wallets and amount)";
+    if (row["status"].is_null()) {
+      d.check = "orphan";
+      d.detail = row["entries"].as<std::string>() + " ledger entries belong to transaction " +
+                 std::to_string(*d.transaction_id) + ", which does not exist";
+    } else {
+      d.detail = "transaction is " + row["status"].as<std::string>() + " with " + row["entries"].as<std::string>() +
+                 " entries (" + row["matching"].as<std::string>() + " matching its wallets and amount)";
+    }
+    report.drift.push_back(d);
+  }
+}
+
+// Incremental run: entries above the high-water mark that no wallet's
+// chain check reaches (their wallet does not exist, or they sit at a
+// version the checkpoint had already verified).
+void check_new_entries(Query& query, int64_t high_water, ReconcileReport& report) {
+  for (const auto& row : query.exec(statement("reconcile_new_entries"), high_water)) {
+    Drift d;
+    d.transaction_id = row["transaction_id"].as<int64_t>();
+    d.wallet_id = row["wallet_id"].as<int64_t>();
+    d.stored = row["amount"].as<std::string>();
+    d.computed = "0";
+    const std::string entry = "ledger entry " + row["entry_id"].as<std::string>();
+    if (row["asset"].is_null()) {
+      d.check = "orphan";
+      d.detail = entry + " is on wallet " + std::to_string(*d.wallet_id) + ", which does not exist";
+    } else {
+      d.check = "chain";
+      d.user = row["user_id"].as<std::string>();
+      d.asset = row["asset"].as<std::string>();
+      d.detail = entry + " was written after the last clean run at version " + row["version"].as<std::string>() +
+                 ", which the checkpoint had already verified (version " +
+                 row["checkpoint_version"].as<std::string>() + ")";
+    }
     report.drift.push_back(d);
   }
 }
 
 // Every wallet's chain, chunk by chunk: findings into `report`, and the sum
 // of the entries verified per asset into `sums`.
-void check_chains(Query& query, const std::function<void(int64_t, int64_t)>& progress, ReconcileReport& report,
-                  std::map<std::string, __int128>& sums) {
+void check_chains(Query& query, const Session& session, const std::function<void(int64_t, int64_t)>& progress,
+                  ReconcileReport& report, std::map<std::string, __int128>& sums) {
   const pqxx::row bounds = query.exec1(statement("reconcile_bounds"));
   const int64_t low = bounds["low"].as<int64_t>();
   const int64_t high = bounds["high"].as<int64_t>();
@@ -114,7 +153,8 @@ void check_chains(Query& query, const std::function<void(int64_t, int64_t)>& pro
   const auto& chunk = statement(report.full ? "reconcile_chunk_full" : "reconcile_chunk_incremental");
   for (int64_t from = low; from <= high && wallet_count > 0; from += kChunkWallets) {
     const int64_t to = from + kChunkWallets;
-    for (const auto& row : query.exec(chunk, from, to)) {
+    const auto rows = report.full ? query.exec(chunk, from, to) : query.exec(chunk, from, to, session.high_water);
+    for (const auto& row : rows) {
       if (row["row_kind"].as<std::string>() == "wallet") {
         chunk_findings(row, report.drift);
         continue;
@@ -123,7 +163,7 @@ void check_chains(Query& query, const std::function<void(int64_t, int64_t)>& pro
       report.wallets += row["wallets"].as<int64_t>();
       report.entries += row["entries"].as<int64_t>();
     }
-    if (!report.full) check_fresh_transactions(query, from, to, report);
+    if (!report.full) check_fresh_transactions(query, from, to, session.high_water, report);
     if (progress) progress(std::min(to - low, high - low + 1), high - low + 1);
   }
 }
@@ -197,11 +237,14 @@ Stuck stuck_of(const pqxx::row& row) {
 // Advances the checkpoint only past a clean ledger, so that drift keeps
 // being reported until someone fixes it. A standby cannot be written: its
 // runs verify from the primary's checkpoint (replicated) and leave it
-// there; the primary's next run verifies the same entries again.
-void save_checkpoint(Query& query, const std::map<std::string, __int128>& totals, ReconcileReport& report) {
-  if (report.standby) return;
+// there; the primary's next run verifies the same entries again. Only the
+// verifier (a member of wallet_verifier) advances it or records the run:
+// the application role checks from the checkpoint and leaves it alone.
+void save_checkpoint(Query& query, const Session& session, const std::map<std::string, __int128>& totals,
+                     ReconcileReport& report) {
+  if (report.standby || !session.verifier) return;
   if (report.drift.empty()) {
-    query.exec(statement("reconcile_save_wallets"));
+    query.exec(statement("reconcile_save_wallets"), session.last_entry);
     for (const auto& [asset, total] : totals) query.exec(statement("reconcile_save_asset"), asset, sum_text(total));
     report.checkpoint_advanced = true;
   }
@@ -221,11 +264,18 @@ Result<ReconcileReport> reconcile(Store& store, bool full, Milliseconds stuck_af
     ReconcileReport r;
     r.full = full;
     query.exec(statement("reconcile_lock"));
-    r.standby = query.exec1(statement("reconcile_in_recovery"))["in_recovery"].as<bool>();
+    const pqxx::row who = query.exec1(statement("reconcile_session"));
+    r.standby = who["in_recovery"].as<bool>();
+    Session session;
+    session.verifier = who["verifier"].as<bool>();
+    session.high_water = who["high_water"].as<int64_t>();
+    session.last_entry = who["last_entry"].as<int64_t>();
+    r.verifier = session.verifier;
     query.exec(statement("reconcile_no_jit"));
     std::map<std::string, __int128> sums;  // entries verified now, per asset
-    check_chains(query, progress, r, sums);
+    check_chains(query, session, progress, r, sums);
     if (full) check_transactions_full(query, r);
+    else check_new_entries(query, session.high_water, r);
     for (const auto& row : query.exec(statement("reconcile_reserved"))) {
       r.drift.push_back(wallet_drift(row, "reserved", "stored reserved amount differs from the sum of its pending holds"));
     }
@@ -233,7 +283,7 @@ Result<ReconcileReport> reconcile(Store& store, bool full, Milliseconds stuck_af
     for (const auto& row : query.exec(statement("reconcile_stuck"), static_cast<int64_t>(stuck_after.count()))) {
       r.stuck.push_back(stuck_of(row));
     }
-    save_checkpoint(query, totals, r);
+    save_checkpoint(query, session, totals, r);
     return r;
   });
   if (report.ok()) {

@@ -63,6 +63,7 @@ nlohmann::json to_json(const ReconcileReport& r) {
                        {"assets", r.assets}}},
           {"elapsed_ms", r.elapsed_ms},
           {"standby", r.standby},
+          {"verifier", r.verifier},
           {"checkpoint_advanced", r.checkpoint_advanced},
           {"drift", drift},
           {"stuck", stuck}};

@@ -84,6 +84,7 @@ struct Config {
   // Flags only (no variable, no file key).
   std::string output = "table";  // walletctl: table, json, jsonl or csv
   std::string actor;             // walletctl: empty means the OS user
+  std::string metrics_file;      // walletctl reconcile, retry, digest: Prometheus textfile to write
   bool verbose = false;
   bool quiet = false;            // walletctl
   std::string log_file;          // walletd: empty means stderr

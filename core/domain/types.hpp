@@ -219,6 +219,10 @@ struct ReconcileReport {
   // there, so the checkpoint stays where the primary's last clean run left
   // it and the run is not recorded in reconcile_runs.
   bool standby = false;
+  // The login may advance the checkpoint (a member of wallet_verifier, or
+  // the owner). The application role verifies from the checkpoint, does not
+  // advance it and does not record the run.
+  bool verifier = false;
   bool checkpoint_advanced = false;  // the checkpoint now includes this run
   std::vector<Drift> drift;
   std::vector<Stuck> stuck;

@@ -1,2 +1,3 @@
--- The checkpoint, written by the owner's functions (0005_roles.sql).
-SELECT wallet_reconcile_save_wallets()
+-- The checkpoint and the entry high-water mark $1, written by the
+-- verifier's functions (sql/functions/60_reconcile.sql).
+SELECT wallet_reconcile_save_wallets($1)

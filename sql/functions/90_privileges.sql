@@ -1,5 +1,6 @@
--- The privilege map: who may do what (the two roles are described in
--- 0005_roles.sql and in the README, "Database roles").
+-- The privilege map: who may do what (the roles wallet_owner and wallet_app
+-- are described in 0005_roles.sql, wallet_verifier in
+-- 0010_reconcile_verifier.sql, all three in the README, "Database roles").
 --
 -- Every write goes through an entry point, which is SECURITY DEFINER (it
 -- runs with wallet_owner's rights) with a fixed search_path (pg_catalog, the
@@ -37,11 +38,16 @@ DECLARE
         'wallet_audit_failure(text, text, jsonb, text, text)',
         'wallet_claim_transaction(bigint)',
         'wallet_claim_due(boolean, timestamptz)',
-        'wallet_reconcile_save_wallets()',
-        'wallet_reconcile_save_asset(text, numeric)',
-        'wallet_reconcile_record(boolean, bigint, integer, integer)',
+        -- reconcile statement: an operator's run, recorded (not the reconcile checkpoint).
         'wallet_statement_run(text, text, text, text, text, timestamptz, timestamptz, bigint, interval, text, '
             'jsonb)'];
+    -- The entry points of the verifier (walletctl reconcile as a member of
+    -- wallet_verifier): only it advances the reconcile checkpoint and
+    -- records runs. wallet_app may not call them.
+    v_verifier_points text[] := ARRAY[
+        'wallet_reconcile_save_wallets(bigint)',
+        'wallet_reconcile_save_asset(text, numeric)',
+        'wallet_reconcile_record(boolean, bigint, integer, integer)'];
     -- Read-only helpers that the programs' own queries call: they run with
     -- the caller's rights (SELECT) and stay inlinable.
     v_readers text[] := ARRAY[
@@ -55,20 +61,21 @@ DECLARE
         'wallet_format_amount(bigint, integer)'];
     -- The tables the programs read.
     v_read_tables text[] := ARRAY['assets', 'wallets', 'transactions', 'ledger_entries', 'audit_log',
-                                  'reconcile_wallets', 'reconcile_assets', 'schema_migrations',
-                                  'schema_functions', 'statement_files', 'statement_lines', 'statement_runs',
-                                  'statement_matched_transactions', 'statement_run_findings'];
+                                  'reconcile_wallets', 'reconcile_assets', 'reconcile_high_water',
+                                  'schema_migrations', 'schema_functions', 'statement_files', 'statement_lines',
+                                  'statement_runs', 'statement_matched_transactions', 'statement_run_findings'];
     v_schema      oid := (SELECT relnamespace FROM pg_class WHERE oid = 'wallets'::regclass);
     v_schema_name text := (SELECT nspname FROM pg_namespace WHERE oid = v_schema);
     v_owner       oid;
     v_app         oid;
+    v_reader      text;
     v_name        text;
     o             record;
 BEGIN
     -- 1. The roles. A migration of another database of the cluster may be
     --    creating them at this moment (an advisory lock is per database):
     --    then ours fails as a duplicate, which means the role exists.
-    FOREACH v_name IN ARRAY ARRAY['wallet_owner', 'wallet_app'] LOOP
+    FOREACH v_name IN ARRAY ARRAY['wallet_owner', 'wallet_app', 'wallet_verifier'] LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = v_name) THEN
             BEGIN
                 EXECUTE format('CREATE ROLE %I NOLOGIN', v_name);
@@ -85,10 +92,13 @@ BEGIN
     IF NOT (has_schema_privilege(v_owner, v_schema, 'USAGE') AND has_schema_privilege(v_owner, v_schema, 'CREATE')) THEN
         EXECUTE format('GRANT USAGE, CREATE ON SCHEMA %I TO wallet_owner', v_schema_name);
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_namespace n, aclexplode(n.nspacl) a
-                    WHERE n.oid = v_schema AND a.grantee = v_app AND a.privilege_type = 'USAGE') THEN
-        EXECUTE format('GRANT USAGE ON SCHEMA %I TO wallet_app', v_schema_name);
-    END IF;
+    FOREACH v_reader IN ARRAY ARRAY['wallet_app', 'wallet_verifier'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_namespace n, aclexplode(n.nspacl) a
+                        WHERE n.oid = v_schema AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = v_reader)
+                          AND a.privilege_type = 'USAGE') THEN
+            EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', v_schema_name, v_reader);
+        END IF;
+    END LOOP;
     IF EXISTS (SELECT FROM pg_namespace n, aclexplode(n.nspacl) a
                 WHERE n.oid = v_schema AND a.grantee = 0 AND a.privilege_type = 'CREATE') THEN
         EXECUTE format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC', v_schema_name);
@@ -116,7 +126,7 @@ BEGIN
         IF o.relowner <> v_owner AND NOT o.follows_table THEN
             EXECUTE format('ALTER %s %s OWNER TO wallet_owner', o.kind, o.name);
         END IF;
-        EXECUTE format('REVOKE ALL ON %s %s FROM PUBLIC, wallet_app',
+        EXECUTE format('REVOKE ALL ON %s %s FROM PUBLIC, wallet_app, wallet_verifier',
                        CASE o.kind WHEN 'SEQUENCE' THEN 'SEQUENCE' ELSE 'TABLE' END, o.name);
     END LOOP;
     FOR o IN SELECT t.oid::regtype::text AS name, t.typtype FROM pg_type t
@@ -135,23 +145,31 @@ BEGIN
         IF o.proowner <> v_owner THEN
             EXECUTE format('ALTER ROUTINE %s OWNER TO wallet_owner', o.name);
         END IF;
-        EXECUTE format('REVOKE ALL ON ROUTINE %s FROM PUBLIC, wallet_app', o.name);
+        EXECUTE format('REVOKE ALL ON ROUTINE %s FROM PUBLIC, wallet_app, wallet_verifier', o.name);
     END LOOP;
 
     -- 4. What the application may do (the REVOKEs above and these GRANTs
     --    commit together: no moment without them).
-    FOREACH v_name IN ARRAY v_read_tables LOOP
-        IF to_regclass(v_name) IS NOT NULL THEN
-            EXECUTE format('GRANT SELECT ON TABLE %s TO wallet_app', to_regclass(v_name));
-        END IF;
-    END LOOP;
-    FOREACH v_name IN ARRAY v_readers LOOP
-        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO wallet_app', v_name::regprocedure);
+    --    Both the application and the verifier read what the programs read.
+    FOREACH v_reader IN ARRAY ARRAY['wallet_app', 'wallet_verifier'] LOOP
+        FOREACH v_name IN ARRAY v_read_tables LOOP
+            IF to_regclass(v_name) IS NOT NULL THEN
+                EXECUTE format('GRANT SELECT ON TABLE %s TO %I', to_regclass(v_name), v_reader);
+            END IF;
+        END LOOP;
+        FOREACH v_name IN ARRAY v_readers LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', v_name::regprocedure, v_reader);
+        END LOOP;
     END LOOP;
     -- Entry points: the owner's rights and a fixed search_path.
     FOREACH v_name IN ARRAY v_entry_points LOOP
         EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = pg_catalog, %I, pg_temp',
                        v_name::regprocedure, v_schema_name);
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO wallet_app', v_name::regprocedure);
+    END LOOP;
+    FOREACH v_name IN ARRAY v_verifier_points LOOP
+        EXECUTE format('ALTER FUNCTION %s SECURITY DEFINER SET search_path = pg_catalog, %I, pg_temp',
+                       v_name::regprocedure, v_schema_name);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO wallet_verifier', v_name::regprocedure);
     END LOOP;
 END $fn$;

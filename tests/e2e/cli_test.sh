@@ -217,5 +217,19 @@ refused_once retry --limit 100001
 refused_once bench --clients 257 --asset "$A"
 refused_once bench --wallets 1000001 --asset "$A"
 
+# Reconcile's checkpoint is the verifier's: as the application role it
+# checks, says so, and leaves the checkpoint and the run log alone; as a
+# member of wallet_verifier it advances both.
+runs_before="$(sql "select count(*) from reconcile_runs")"
+run_one_of "0 11" reconcile -o json
+expect_eq "reconcile as wallet_app: verifier" "$(jq -r .verifier <<<"$out")" false
+expect_eq "reconcile as wallet_app: checkpoint" "$(jq -r .checkpoint_advanced <<<"$out")" false
+run_one_of "0 11" reconcile
+expect_contains "reconcile as wallet_app says why" "$out" "checkpoint not advanced: this login is not a member of wallet_verifier"
+expect_eq "no run recorded by wallet_app" "$(sql "select count(*) from reconcile_runs")" "$runs_before"
+run_one_of "0 11" -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile -o json
+expect_eq "reconcile as wallet_verifier: checkpoint" "$(jq -r .checkpoint_advanced <<<"$out")" true
+expect_eq "one run recorded by the verifier" "$(sql "select count(*) from reconcile_runs")" "$((runs_before + 1))"
+
 check_ledger "$A"
 finish

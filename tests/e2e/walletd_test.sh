@@ -230,6 +230,8 @@ expect_contains "expired hold counted" "$out" 'walletd_retry_actions_total{actio
 http 200 GET /openapi.json
 expect_eq "openapi version" "$(jq -r .openapi <<<"$out")" "3.0.3"
 expect_eq "openapi routes" "$(jq -r '.paths | keys | length' <<<"$out")" 13
+expect_eq "the served document is docs/openapi.json" "$(jq -S . <<<"$out" | sha256sum)" \
+  "$(jq -S . "$root/docs/openapi.json" | sha256sum)"
 
 # 200 concurrent withdrawals of 1 against a wallet of 50: exactly 50 succeed.
 http 201 POST /v1/wallets "{\"user\":\"spender\",\"asset\":\"$A\"}"

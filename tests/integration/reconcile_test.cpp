@@ -19,8 +19,10 @@ void tamper(test::Fixture& f, const std::string& sql) {
   tx.commit();
 }
 
+// Reconciles as the verifier (a member of wallet_verifier), which advances
+// the checkpoint past a clean ledger.
 ReconcileReport run(test::Fixture& f, bool full) {
-  auto report = reconcile(f.store, full, Milliseconds{3'600'000}, {});
+  auto report = reconcile(f.verifier, full, Milliseconds{3'600'000}, {});
   REQUIRE_MESSAGE(report.ok(), report.status().message());
   return *report;
 }
@@ -225,6 +227,107 @@ TEST_CASE("incremental reconcile verifies exactly the entries written since the 
   CHECK(r.transactions == 1);
   auto again = run(f, false);
   CHECK(again.entries == 0);
+}
+
+// As the superuser, past every trigger (session_replication_role), in one transaction.
+void behind_the_triggers(test::Fixture& f, const std::string& sql) {
+  pqxx::work tx(f.admin);
+  tx.exec("SET LOCAL session_replication_role = replica");
+  tx.exec(sql);
+  tx.commit();
+}
+
+TEST_CASE("incremental reconcile: an entry written without touching its wallet's row is found") {
+  test::Fixture f;
+  auto l = small_ledger(f);
+  REQUIRE(run(f, false).drift.empty());  // checkpoint and high-water mark at the current end
+  const std::string bob = std::to_string(l.bob);
+  const std::string txn =
+      std::to_string(f.scalar("SELECT max(transaction_id) FROM ledger_entries WHERE wallet_id = " + bob));
+  // The next version of bob's chain, balances continuing, but bob's row
+  // (version, balance, last hash) left as it was.
+  behind_the_triggers(f, "INSERT INTO ledger_entries(wallet_id, transaction_id, amount, version, balance_before,"
+                         " balance_after, hash) SELECT w.id, " + txn + ", 5, w.version + 1, w.balance, w.balance + 5,"
+                         " '\\x00' FROM wallets w WHERE w.id = " + bob);
+  for (int i = 0; i < 2; ++i) {  // reported, and reported again: the checkpoint does not pass it
+    auto r = run(f, false);
+    CAPTURE(to_json(r).dump());
+    CHECK(exit_code_of(r) == kExitDrift);
+    CHECK(findings(r, "version", l.bob) == 1);
+    CHECK_FALSE(r.checkpoint_advanced);
+  }
+  behind_the_triggers(f, "DELETE FROM ledger_entries WHERE wallet_id = " + bob +
+                             " AND version > (SELECT version FROM wallets WHERE id = " + bob + ")");
+  CHECK(run(f, false).drift.empty());
+  CHECK(run(f, true).drift.empty());
+}
+
+TEST_CASE("incremental reconcile: new entries of a missing wallet or transaction, or below the checkpoint") {
+  test::Fixture f;
+  auto l = small_ledger(f);
+  REQUIRE(run(f, false).drift.empty());
+  const std::string bob = std::to_string(l.bob);
+  const std::string missing_wallet = std::to_string(f.scalar("SELECT max(id) + 1000 FROM wallets"));
+  const std::string missing_txn = std::to_string(f.scalar("SELECT max(id) + 1000 FROM transactions"));
+  const std::string txn =
+      std::to_string(f.scalar("SELECT max(transaction_id) FROM ledger_entries WHERE wallet_id = " + bob));
+  // An entry on a wallet that does not exist, and bob's version 2 entry
+  // replaced by a new row (a new id, so above the high-water mark) that
+  // names a transaction that does not exist.
+  behind_the_triggers(
+      f, "INSERT INTO ledger_entries(wallet_id, transaction_id, amount, version, balance_before, balance_after, hash)"
+         " VALUES (" + missing_wallet + ", " + txn + ", 5, 1, 0, 5, '\\x00');"
+         " CREATE TEMP TABLE saved_entry AS SELECT * FROM ledger_entries WHERE wallet_id = " + bob + " AND version = 2;"
+         " DELETE FROM ledger_entries WHERE wallet_id = " + bob + " AND version = 2;"
+         " INSERT INTO ledger_entries(wallet_id, transaction_id, amount, version, balance_before, balance_after, hash,"
+         " created_at, hash_version) SELECT wallet_id, " + missing_txn + ", amount, version, balance_before,"
+         " balance_after, hash, created_at, hash_version FROM saved_entry");
+  for (int i = 0; i < 2; ++i) {
+    auto r = run(f, false);
+    const std::string json = to_json(r).dump();
+    CAPTURE(json);
+    CHECK(exit_code_of(r) == kExitDrift);
+    CHECK(json.find("is on wallet " + missing_wallet + ", which does not exist") != std::string::npos);
+    CHECK(json.find("belong to transaction " + missing_txn + ", which does not exist") != std::string::npos);
+    CHECK(json.find("which the checkpoint had already verified") != std::string::npos);
+    CHECK_FALSE(r.checkpoint_advanced);
+  }
+  behind_the_triggers(f, "DELETE FROM ledger_entries WHERE wallet_id = " + missing_wallet +
+                             " OR transaction_id = " + missing_txn + ";"
+                             " INSERT INTO ledger_entries OVERRIDING SYSTEM VALUE SELECT * FROM saved_entry;"
+                             " DROP TABLE saved_entry");
+  CHECK(run(f, false).drift.empty());
+  CHECK(run(f, true).drift.empty());
+}
+
+TEST_CASE("reconcile as the application role checks but never advances the checkpoint") {
+  test::Fixture f;
+  auto l = small_ledger(f);
+  REQUIRE(f.move(Operation::transfer, "bob", l.asset, "2", fresh_key(), "alice").ok());
+  const int64_t runs = f.scalar("SELECT count(*) FROM reconcile_runs");
+  const int64_t mark = f.scalar("SELECT entry_id FROM reconcile_high_water");
+  auto as_app = reconcile(f.store, false, Milliseconds{3'600'000}, {});
+  REQUIRE(as_app.ok());
+  CHECK(as_app->drift.empty());
+  CHECK(as_app->entries == 2);
+  CHECK_FALSE(as_app->verifier);
+  CHECK_FALSE(as_app->checkpoint_advanced);
+  CHECK(f.scalar("SELECT count(*) FROM reconcile_runs") == runs);
+  CHECK(f.scalar("SELECT entry_id FROM reconcile_high_water") == mark);
+  // Nor may it call the checkpoint functions itself.
+  pqxx::connection app(test::conninfo());
+  for (const std::string& sql : std::vector<std::string>{"SELECT wallet_reconcile_save_wallets(0)",
+                                                         "SELECT wallet_reconcile_save_asset('" + l.asset + "', 0)",
+                                                         "SELECT wallet_reconcile_record(true, 0, 0, 0)"}) {
+    pqxx::nontransaction tx(app);
+    CHECK_THROWS_AS(tx.exec(sql), pqxx::insufficient_privilege);
+  }
+  auto verified = run(f, false);
+  CHECK(verified.verifier);
+  CHECK(verified.checkpoint_advanced);
+  CHECK(verified.entries == 2);
+  CHECK(f.scalar("SELECT count(*) FROM reconcile_runs") == runs + 1);
+  CHECK(f.scalar("SELECT entry_id FROM reconcile_high_water") > mark);
 }
 
 TEST_CASE("reconcile lists stuck transactions, and exit 11 only when there is no drift") {

@@ -32,6 +32,13 @@ inline std::string admin_conninfo() {
   return value != nullptr ? value : conninfo();
 }
 
+// The reconcile verifier's conninfo (a member of wallet_verifier: only it
+// advances the reconcile checkpoint); the admin's when unset.
+inline std::string verifier_conninfo() {
+  const char* value = std::getenv("WALLET_TEST_VERIFIER_DATABASE");
+  return value != nullptr ? value : admin_conninfo();
+}
+
 // A new asset code, unique per call: "T" + 8 random letters.
 inline std::string fresh_asset_code() {
   static std::mt19937_64 random{std::random_device{}()};
@@ -72,6 +79,7 @@ struct Fixture {
   wallet::Store store{conninfo()};
   wallet::Ledger ledger{store, config};
   pqxx::connection admin{admin_conninfo()};  // for direct SQL checks, as the superuser
+  wallet::Store verifier{verifier_conninfo()};  // reconcile as wallet_verifier
 
   Fixture() { migrate_once(); }
 

@@ -3,6 +3,7 @@
 // property of a schema is written.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <set>
 
 #include "core/domain/shapes.hpp"
@@ -109,4 +110,52 @@ TEST_CASE("the OpenAPI enums are the kinds table's") {
   CHECK(schemas["WithdrawalRequest"]["properties"]["kind"]["enum"] == json({"withdraw", "purchase"}));
   CHECK(schemas["Movement"]["properties"]["kind"]["enum"].size() == 7);
   CHECK(schemas["Movement"]["properties"]["status"]["enum"] == json({"pending", "posted", "voided", "failed"}));
+}
+
+TEST_CASE("docs/openapi.json is the document walletd serves") {
+  std::ifstream file(std::string(WALLET_SOURCE_DIR) + "/docs/openapi.json");
+  REQUIRE_MESSAGE(file.good(), "cannot read docs/openapi.json");
+  const json saved = json::parse(file, nullptr, false);
+  REQUIRE_FALSE(saved.is_discarded());
+  CHECK_MESSAGE(saved == daemon::openapi_document(),
+                "docs/openapi.json differs from what walletd serves: regenerate it with "
+                "`build/walletd openapi > docs/openapi.json`");
+}
+
+TEST_CASE("every operation has an id, a summary, its errors with the Error schema, and keys where they apply") {
+  const json document = daemon::openapi_document();
+  CHECK_FALSE(document["servers"].empty());
+  CHECK(document["info"].contains("license"));
+  std::set<std::string> ids;
+  for (const auto& [path, operations] : document["paths"].items()) {
+    for (const auto& [method, operation] : operations.items()) {
+      CAPTURE(method + " " + path);
+      CHECK(ids.insert(operation.value("operationId", "")).second);
+      CHECK_FALSE(operation.value("summary", "").empty());
+      const json& responses = operation["responses"];
+      for (const char* code : {"400", "500", "503"}) CHECK(responses.contains(code));
+      if (path != "/health") {
+        for (const char* code : {"401", "403", "429"}) CHECK(responses.contains(code));
+      }
+      if (method == "post") CHECK(responses.contains("413"));
+      for (const auto& [code, response] : responses.items()) {
+        if (code >= "400") {
+          CHECK(response["content"]["application/json"]["schema"] == json{{"$ref", "#/components/schemas/Error"}});
+        }
+      }
+      // A request that creates a transaction takes an Idempotency-Key.
+      const bool creates = path == "/v1/deposits" || path == "/v1/withdrawals" || path == "/v1/transfers" ||
+                           path == "/v1/transactions/{id}/reverse";
+      bool has_key = false;
+      for (const auto& parameter : operation.value("parameters", json::array())) {
+        has_key = has_key || parameter["name"] == "Idempotency-Key";
+      }
+      CHECK(has_key == creates);
+      if (creates) {
+        CHECK(responses.contains("409"));
+        CHECK(responses.contains("422"));
+      }
+    }
+  }
+  CHECK(ids.size() == 13);
 }
