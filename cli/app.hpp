@@ -59,6 +59,8 @@ void register_money_commands(CLI::App& app, Commands& commands);
 void register_query_commands(CLI::App& app, Commands& commands);
 void register_reconcile_commands(CLI::App& app, Commands& commands);
 void register_digest_commands(CLI::App& app, Commands& commands);
+// `reconcile statement`, a subcommand of reconcile (cmd_statement.cpp).
+void register_statement_command(CLI::App& reconcile, Commands& commands);
 void register_import_commands(CLI::App& app, Commands& commands);
 void register_bench_commands(CLI::App& app, Commands& commands);
 

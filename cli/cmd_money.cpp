@@ -9,7 +9,7 @@ namespace {
 
 const std::vector<std::string> kMovementColumns = {
     "transaction_id", "status", "kind", "asset", "amount", "from", "to",
-    "memo", "idempotency_key", "replayed", "created_at"};
+    "memo", "reference", "idempotency_key", "replayed", "created_at"};
 
 CommandResult movement_result(const MovementOutcome& outcome, const Context& c) {
   if (!outcome.ok()) return CommandResult(outcome.status(), outcome.error_fields());
@@ -66,6 +66,8 @@ void add_common(CLI::App* command, MovementInput& input, bool with_kind) {
   command->add_option("--key", input.idempotency_key,
                       "idempotency key (1-128 printable characters); generated and printed if omitted");
   command->add_option("--memo", input.memo, "free text, at most 500 bytes");
+  command->add_option("--reference", input.reference,
+                      "the bank's or payout provider's id for this movement (1-140 bytes; history --reference finds it)");
   command->add_flag("--pending", input.pending, "only reserve the amount (a hold); complete it with post, release it with void");
   add_duration_option(command, "--timeout", [&input](Milliseconds timeout) { input.timeout = timeout; },
                       "with --pending: expiry of the hold, e.g. 30m, 24h (default [holds] timeout)");

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/app.hpp"
+#include "reconcile/point_in_time.hpp"
 #include "reconcile/reconcile.hpp"
 
 namespace wallet::cli {
@@ -54,18 +55,48 @@ Output reconcile_output(const ReconcileReport& report) {
   return output;
 }
 
+// Balance assertions: every one listed, those that fail named in a note each.
+CommandResult assertion_output(Context& c, const std::string& path) {
+  auto results = check_assertions(c.read_store(), path);
+  if (!results.ok()) return CommandResult(results.status());
+  std::vector<nlohmann::json> rows;
+  Output output;
+  int failed = 0;
+  for (const auto& a : *results) {
+    rows.push_back(to_json(a));
+    if (a.holds) continue;
+    ++failed;
+    output.notes.push_back("assertion " + path + ":" + std::to_string(a.line) + " fails: " + a.user + " " + a.asset +
+                           " at " + a.at + ": expected " + a.expected + ", ledger " +
+                           (a.actual ? *a.actual : std::string("has no such wallet then")));
+  }
+  Output list = list_output(rows, {"line", "user", "asset", "at", "expected", "actual", "holds"},
+                            {{"assertions", rows}, {"failed", failed}});
+  list.notes = std::move(output.notes);
+  list.notes.push_back(std::to_string(rows.size()) + " assertion(s), " + std::to_string(failed) + " failed");
+  list.exit_code = failed > 0 ? kExitDrift : 0;
+  return CommandResult(std::move(list));
+}
+
 }  // namespace
 
 void register_reconcile_commands(CLI::App& app, Commands& commands) {
   auto* reconcile_command = app.add_subcommand(
       "reconcile", "verify balances, reservations, entries and hash chains against the ledger; list stuck transactions");
+  // Before reconcile's own entry: `reconcile statement` parses both.
+  register_statement_command(*reconcile_command, commands);
   auto full = std::make_shared<bool>(false);
   auto stuck_after = std::make_shared<std::optional<Milliseconds>>();
   reconcile_command->add_flag("--full", *full, "re-verify every entry, not only those since the last clean run");
+  auto assertions = std::make_shared<std::string>();
+  reconcile_command->add_option("--assert", *assertions,
+                                "check the balance assertions of FILE (lines: USER ASSET BALANCE AT) instead; "
+                                "exit 10 when one fails");
   add_duration_option(reconcile_command, "--stuck-after", [stuck_after](Milliseconds after) { *stuck_after = after; },
                       "a pending transaction older than this is stuck (default [reconcile] stuck_after, " +
                           default_text(*find_option("reconcile.stuck_after")) + ")");
-  commands.emplace_back(reconcile_command, [full, stuck_after](Context& c) -> CommandResult {
+  commands.emplace_back(reconcile_command, [full, stuck_after, assertions](Context& c) -> CommandResult {
+    if (!assertions->empty()) return assertion_output(c, *assertions);
     auto report = reconcile(c.read_store(), *full, stuck_after->value_or(c.config.reconcile_stuck_after),
                             progress_bar(c.quiet || c.format != Format::table));
     if (!report.ok()) return CommandResult(report.status());

@@ -6,6 +6,7 @@
 #include "core/domain/status.hpp"
 #include "core/domain/validate.hpp"
 #include "daemon/body.hpp"
+#include "reconcile/point_in_time.hpp"
 
 namespace wallet::daemon {
 
@@ -221,8 +222,10 @@ void Api::install(HttpServer& server) {
     });
   }));
   server.route("GET", R"(/v1/users/([^/]+)/balances)", "balances", scoped(kScopeRead, [this](const HttpRequest& r) {
-    return with_ledger([&](Ledger& ledger, Store&) {
-      auto list = ledger.balances(r.path_params.at(0), optional_query(r, "asset"));
+    return with_ledger([&](Ledger& ledger, Store& store) {
+      const auto at = optional_query(r, "at");
+      auto list = at ? balances_at(store, r.path_params.at(0), optional_query(r, "asset"), *at)
+                     : ledger.balances(r.path_params.at(0), optional_query(r, "asset"));
       if (!list.ok()) return status_response(list.status());
       json out = json::array();
       for (const auto& b : *list) out.push_back(to_json(b));
@@ -239,6 +242,7 @@ void Api::install(HttpServer& server) {
     q.status = optional_query(r, "status");
     q.since = optional_query(r, "since");
     q.until = optional_query(r, "until");
+    q.reference = optional_query(r, "reference");
     q.limit = *limit;
     const std::string cursor = r.query_param("cursor").value_or("");
     return with_ledger(read_pool_, [&](Ledger& ledger, Store&) {

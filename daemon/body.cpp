@@ -56,8 +56,8 @@ class Body {
 
 Result<MovementInput> movement_input(Operation op, const std::string& text) {
   auto body = op == Operation::transfer
-                  ? Body::parse(text, {"from", "to", "asset", "amount", "memo", "pending", "timeout"})
-                  : Body::parse(text, {"user", "asset", "amount", "kind", "memo", "pending", "timeout"});
+                  ? Body::parse(text, {"from", "to", "asset", "amount", "memo", "reference", "pending", "timeout"})
+                  : Body::parse(text, {"user", "asset", "amount", "kind", "memo", "reference", "pending", "timeout"});
   if (!body.ok()) return body.status();
   MovementInput in;
   in.operation = op;
@@ -65,7 +65,8 @@ Result<MovementInput> movement_input(Operation op, const std::string& text) {
   Status s = first_error({op == Operation::transfer ? body->text("from", in.user, true) : body->text("user", in.user, true),
                           op == Operation::transfer ? body->text("to", in.to_user, true) : body->text("kind", in.kind, false),
                           body->text("asset", in.asset, true), body->text("amount", in.amount, true),
-                          body->text("memo", in.memo, false), body->flag("pending", in.pending),
+                          body->text("memo", in.memo, false), body->text("reference", in.reference, false),
+                          body->flag("pending", in.pending),
                           body->text("timeout", timeout, false)});
   if (!s.ok()) return s;
   if (!timeout.empty()) {

@@ -96,7 +96,7 @@ json movement_example(const std::string& kind, const std::string& from, const st
           {"kind", kind},                 {"asset", "SGD"},                  {"amount", "10.50"},
           {"posted_amount", "10.50"},     {"from", from},                    {"to", to},
           {"memo", "order 1001"},         {"created_at", "2026-12-01T09:30:00.000000Z"},
-          {"expires_at", nullptr},        {"replayed", false}};
+          {"reference", nullptr},         {"expires_at", nullptr},           {"replayed", false}};
 }
 
 json movement_operation(const std::string& id, const std::string& summary, const std::string& schema,
@@ -128,6 +128,8 @@ json schemas() {
   const json memo = {{"type", "string"}, {"maxLength", kMemoMax},
                      {"description", "at most 500 bytes of UTF-8, no control or bidirectional-override characters"}};
   const json reason = {{"type", "string"}, {"maxLength", kReasonMax}, {"description", "at most 500 bytes, as a memo"}};
+  const json reference = {{"type", "string"}, {"minLength", 1}, {"maxLength", kReferenceMax},
+                          {"description", "the bank's or payout provider's id for the movement: 1 to 140 bytes, as a memo"}};
   json schemas = shape_schemas();
   schemas.update({
       {"WalletRequest", {{"type", "object"}, {"required", {"user", "asset"}}, {"additionalProperties", false},
@@ -135,14 +137,14 @@ json schemas() {
       {"DepositRequest", {{"type", "object"}, {"required", {"user", "asset", "amount"}}, {"additionalProperties", false},
                           {"properties", {{"user", user_id}, {"asset", asset_code}, {"amount", amount},
                                           {"kind", kind_enum(Operation::deposit)},
-                                          {"memo", memo}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+                                          {"memo", memo}, {"reference", reference}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"WithdrawalRequest", {{"type", "object"}, {"required", {"user", "asset", "amount"}}, {"additionalProperties", false},
                              {"properties", {{"user", user_id}, {"asset", asset_code}, {"amount", amount},
                                              {"kind", kind_enum(Operation::withdraw)},
-                                             {"memo", memo}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+                                             {"memo", memo}, {"reference", reference}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"TransferRequest", {{"type", "object"}, {"required", {"from", "to", "asset", "amount"}}, {"additionalProperties", false},
                            {"properties", {{"from", user_id}, {"to", user_id}, {"asset", asset_code}, {"amount", amount}, {"memo", memo},
-                                           {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
+                                           {"reference", reference}, {"pending", {{"type", "boolean"}}}, {"timeout", text}}}}},
       {"PostRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"amount", amount}}}}},
       {"VoidRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", {{"reason", reason}}}}},
       {"ReverseRequest", {{"type", "object"}, {"additionalProperties", false}, {"properties", json::object()},
@@ -177,7 +179,8 @@ json openapi_document() {
                             {"responses", responses(201, "Wallet", {404, 409, 413})}})}}},
       {"/v1/users/{user}/balances",
        {{"get", operation("getBalances", "A user's balances",
-                          {{"parameters", json::array({user, query_param("asset", "only this asset")})},
+                          {{"parameters", json::array({user, query_param("asset", "only this asset"),
+                                                      query_param("at", "the balances as they were at this RFC 3339 time")})},
                            {"responses", responses(200, "Balances", {404})}})}}},
       {"/v1/users/{user}/history",
        {{"get", operation("getHistory", "A user's transactions, newest first, keyset-paginated",
@@ -187,7 +190,8 @@ json openapi_document() {
                                          query_param("status", "only this status: " + or_list(status_names())),
                                          query_param("since", "RFC 3339 time"), query_param("until", "RFC 3339 time"),
                                          query_param("limit", "1-1000, default 50"),
-                                         query_param("cursor", "next_cursor of the previous page")})},
+                                         query_param("cursor", "next_cursor of the previous page"),
+                                         query_param("reference", "only the transactions with this reference")})},
                            {"responses", responses(200, "History", {404})}})}}},
       {"/v1/deposits",
        {{"post", movement_operation("createDeposit", "Credit a user from @treasury", "DepositRequest",

@@ -38,6 +38,7 @@ Status check_values(const ImportRecord& r) {
   return first_error({validate_user_wallet_owner(r.user),
                       r.type == RecordType::transfer ? validate_user_wallet_owner(r.to) : Status::Ok(),
                       validate_asset_code(r.asset), validate_memo(r.memo),
+                      r.reference.empty() ? Status::Ok() : validate_reference(r.reference),
                       r.key.empty() ? Status::Ok() : validate_idempotency_key(r.key)});
 }
 
@@ -206,7 +207,11 @@ Result<ImportLine> import_line_of(const ImportRecord& r, int64_t line, int scale
   out.to_user = route->to_user;
   out.asset = r.asset;
   out.memo = out.creates_wallet && r.memo.empty() ? kOpeningBalanceMemo : r.memo;
-  if (r.amount.empty()) return out;  // a wallet without opening balance
+  if (r.amount.empty()) {
+    if (!r.reference.empty()) return Status::Invalid("a reference needs an amount (it belongs to a movement)");
+    return out;  // a wallet without opening balance
+  }
+  out.reference = r.reference;
   auto amount = parse_amount(r.amount, scale);
   if (!amount.ok()) return amount.status();
   out.amount = *amount;
@@ -217,6 +222,7 @@ Result<ImportLine> import_line_of(const ImportRecord& r, int64_t line, int scale
   request.asset = out.asset;
   request.amount = *amount;
   request.memo = out.memo;
+  request.reference = out.reference;
   out.fingerprint = fingerprint_of(request);
   out.idempotency_key = !r.key.empty()           ? r.key
                         : out.creates_wallet ? "import:wallet:" + r.user + ":" + r.asset

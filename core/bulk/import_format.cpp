@@ -38,12 +38,13 @@ std::string* field_of(ImportRecord& record, std::string_view name) {
   if (name == "kind") return &record.kind;
   if (name == "key") return &record.key;
   if (name == "memo") return &record.memo;
+  if (name == "reference") return &record.reference;
   return nullptr;
 }
 
 bool is_known_field(std::string_view name) {
   static const std::set<std::string_view> kFields = {"type", "user", "from", "to",  "asset",
-                                                     "amount", "kind", "key", "memo"};
+                                                     "amount", "kind", "key", "memo", "reference"};
   return kFields.count(name) > 0;
 }
 
@@ -103,7 +104,7 @@ Result<ImportFormat> import_format_of(const std::string& path, const std::string
                          ": give --format csv or --format jsonl");
 }
 
-Result<std::vector<std::string>> split_csv_line(std::string_view line) {
+Result<std::vector<std::string>> split_csv_line(std::string_view line, char delimiter) {
   std::vector<std::string> fields(1);
   std::size_t i = 0;
   while (i <= line.size()) {
@@ -125,11 +126,11 @@ Result<std::vector<std::string>> split_csv_line(std::string_view line) {
           field += line[i++];
         }
       }
-      if (i < line.size() && line[i] != ',') {
+      if (i < line.size() && line[i] != delimiter) {
         return Status::Invalid("unexpected text after the closing quote at column " + std::to_string(i + 1));
       }
     } else {
-      while (i < line.size() && line[i] != ',') {
+      while (i < line.size() && line[i] != delimiter) {
         if (line[i] == '"') {
           return Status::Invalid("quote inside an unquoted field at column " + std::to_string(i + 1) +
                                  " (quote the whole field and double the quote)");
@@ -138,7 +139,7 @@ Result<std::vector<std::string>> split_csv_line(std::string_view line) {
       }
     }
     if (i == line.size()) break;
-    ++i;  // the comma
+    ++i;  // the delimiter
     fields.emplace_back();
   }
   return fields;
@@ -151,7 +152,7 @@ Result<CsvColumns> parse_csv_header(std::string_view line) {
   for (const auto& name : *names) {
     if (!is_known_field(name)) {
       return Status::Invalid("header: unknown column \"" + shown(name) +
-                             "\" (columns: type, user or from, to, asset, amount, kind, key, memo)");
+                             "\" (columns: type, user or from, to, asset, amount, kind, key, memo, reference)");
     }
     if (!seen.insert(name).second) return Status::Invalid("header: column \"" + name + "\" appears twice");
   }
@@ -217,7 +218,7 @@ Result<ImportRecord> parse_jsonl_record(std::string_view line) {
   for (const auto& [name, value] : object.items()) {
     if (!is_known_field(name)) {
       return Status::Invalid("unknown member \"" + shown(name) +
-                             "\" (members: type, user or from, to, asset, amount, kind, key, memo)");
+                             "\" (members: type, user or from, to, asset, amount, kind, key, memo, reference)");
     }
     auto text = json_member_text(name, value);
     if (!text.ok()) return text.status();
@@ -235,7 +236,7 @@ Result<ImportRecord> parse_jsonl_record(std::string_view line) {
 }
 
 Status check_record(const ImportRecord& r) {
-  for (const std::string* text : {&r.user, &r.to, &r.asset, &r.amount, &r.kind, &r.key, &r.memo}) {
+  for (const std::string* text : {&r.user, &r.to, &r.asset, &r.amount, &r.kind, &r.key, &r.memo, &r.reference}) {
     if (!is_valid_utf8(*text)) return Status::Invalid("text is not valid UTF-8");
   }
   if (r.user.empty()) return Status::Invalid(r.type == RecordType::transfer ? "missing from (or user)" : "missing user");

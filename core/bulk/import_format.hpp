@@ -5,7 +5,8 @@
 //
 // Records: `wallet` (user, asset, optional opening amount, memo, key) and
 // the movements `deposit`, `withdraw` (user, asset, amount, kind, key,
-// memo) and `transfer` (user or from, to, asset, amount, key, memo). Amounts
+// memo) and `transfer` (user or from, to, asset, amount, key, memo); every
+// record may carry a `reference` (of its movement). Amounts
 // stay decimal text here; they are parsed against the asset's scale later.
 #pragma once
 
@@ -41,13 +42,15 @@ struct ImportRecord {
   std::string kind;    // deposit and withdraw only; empty: the default kind
   std::string key;     // empty: derived from the line's content
   std::string memo;
+  std::string reference;  // movements: the bank's or provider's id; empty: none
 };
 
 // RFC 4180 fields of one CSV line (without its line ending). A field may be
 // quoted ("a,b"), with "" standing for one quote; a quote must open a field
 // and the closing quote must end it. Fields cannot span lines (no field may
-// contain a line break), so an unterminated quote is Invalid.
-Result<std::vector<std::string>> split_csv_line(std::string_view line);
+// contain a line break), so an unterminated quote is Invalid. `delimiter`
+// separates fields (',' for import; statements may use ';' or a tab).
+Result<std::vector<std::string>> split_csv_line(std::string_view line, char delimiter = ',');
 
 // Which field of a CSV row holds which record field, from the header row.
 struct CsvColumns {

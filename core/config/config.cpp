@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "core/config/options.hpp"
+#include "core/config/statement_profile_toml.hpp"
 #include "core/domain/validate.hpp"
 
 namespace wallet {
@@ -117,6 +118,17 @@ class FileReader {
   Status assign(const OptionSpec&, const std::string& key, toml::node_view<const toml::node> node,
                 std::map<std::string, std::string>& out) {
     return environment(key, node, out);
+  }
+
+  // [statement.profiles.NAME] tables (core/config/statement_profile.hpp).
+  Status assign(const OptionSpec&, const std::string& key, toml::node_view<const toml::node> node,
+                std::map<std::string, StatementProfile>& out) {
+    const auto* table = node.as_table();
+    if (table == nullptr) return wrong_type(key, "a table of profiles");
+    std::map<std::string, StatementProfile> profiles;
+    if (Status s = read_statement_profiles(*table, source_, profiles); !s.ok()) return s;
+    out = std::move(profiles);
+    return Status::Ok();
   }
 
   // A table of environment variables: NAME = "value" (see Config::settlement_env).

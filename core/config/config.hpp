@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config/statement_profile.hpp"
 #include "core/domain/duration.hpp"
 #include "core/domain/status.hpp"
 
@@ -77,6 +78,8 @@ struct Config {
   std::map<std::string, std::string> settlement_env;
   Milliseconds reconcile_stuck_after{15LL * 60 * 1000};
   DaemonConfig daemon;
+  // [statement.profiles.NAME]: column mappings for `reconcile statement`.
+  std::map<std::string, StatementProfile> statement_profiles;
 
   // Flags only (no variable, no file key).
   std::string output = "table";  // walletctl: table, json, jsonl or csv

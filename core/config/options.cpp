@@ -74,6 +74,10 @@ const std::vector<OptionSpec>& table() {
       {.key = "reconcile.stuck_after", .flag = "", .environment = "", .in_file = true, .programs = kBothPrograms,
        .field = field([](Config& c) -> Milliseconds& { return c.reconcile_stuck_after; }),
        .help = "a pending transaction older than this is stuck"},
+      {.key = "statement.profiles", .flag = "", .environment = "", .in_file = true, .programs = kWalletctl,
+       .field = field([](Config& c) -> std::map<std::string, StatementProfile>& { return c.statement_profiles; }),
+       .help = "column mappings of external statements, one [statement.profiles.NAME] table each "
+               "(reconcile statement --profile NAME)"},
       {.key = "daemon.listen", .flag = "", .environment = "", .in_file = true, .programs = kWalletd,
        .field = field([](Config& c) -> std::string& { return c.daemon.listen; }), .help = "HOST:PORT to serve on"},
       {.key = "daemon.threads", .flag = "", .environment = "", .in_file = true, .programs = kWalletd,
@@ -154,7 +158,8 @@ std::string default_text(const OptionSpec& option) {
                                [&](int& (*f)(Config&)) { return std::to_string(f(defaults)); },
                                [&](Milliseconds& (*f)(Config&)) { return format_duration(f(defaults)); },
                                [&](std::vector<std::string>& (*f)(Config&)) { return joined({f(defaults).begin(), f(defaults).end()}); },
-                               [&](std::map<std::string, std::string>& (*)(Config&)) { return std::string(); }},
+                               [&](std::map<std::string, std::string>& (*)(Config&)) { return std::string(); },
+                               [&](std::map<std::string, StatementProfile>& (*)(Config&)) { return std::string(); }},
                     option.field);
 }
 
@@ -211,6 +216,10 @@ Status set_option_text(const OptionSpec& option, std::string_view text, const st
             return Status::Internal(source + " is set in the configuration file only");
           },
           [&](std::map<std::string, std::string>& (*)(Config&)) -> Status {
+            assert(false && "tables are set in the file only");
+            return Status::Internal(source + " is set in the configuration file only");
+          },
+          [&](std::map<std::string, StatementProfile>& (*)(Config&)) -> Status {
             assert(false && "tables are set in the file only");
             return Status::Internal(source + " is set in the configuration file only");
           }},

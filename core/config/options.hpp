@@ -27,7 +27,8 @@ enum Program : unsigned { kWalletctl = 1, kWalletd = 2, kBothPrograms = 3 };
 // Where an option's value is stored in a Config.
 using OptionField = std::variant<std::string& (*)(Config&), bool& (*)(Config&), int& (*)(Config&),
                                  Milliseconds& (*)(Config&), std::vector<std::string>& (*)(Config&),
-                                 std::map<std::string, std::string>& (*)(Config&)>;
+                                 std::map<std::string, std::string>& (*)(Config&),
+                                 std::map<std::string, StatementProfile>& (*)(Config&)>;
 
 struct OptionSpec {
   std::string_view key;          // "daemon.threads": its name in Config::sources and messages

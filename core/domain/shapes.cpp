@@ -45,6 +45,7 @@ nlohmann::json to_json(const Movement& m) {
                       {"from", m.from_user},
                       {"to", m.to_user},
                       {"memo", m.memo},
+                      {"reference", optional_json(m.reference)},
                       {"created_at", m.created_at},
                       {"expires_at", optional_json(m.expires_at)},
                       {"posted_amount", m.posted_amount ? nlohmann::json(format_amount(*m.posted_amount, m.scale))
@@ -89,7 +90,8 @@ nlohmann::json to_json(const HistoryEntry& e) {
                                             : nlohmann::json(nullptr)},
           {"counterparty", e.counterparty},
           {"created_at", e.created_at},
-          {"memo", e.memo}};
+          {"memo", e.memo},
+          {"reference", optional_json(e.reference)}};
 }
 
 nlohmann::json to_json(const HistoryPage& page) {
@@ -157,6 +159,8 @@ nlohmann::json shape_schemas() {
                           {"from", text},
                           {"to", text},
                           {"memo", text},
+                          {"reference", {{"type", "string"}, {"nullable", true},
+                                         {"description", "the bank's or provider's id for it, or null"}}},
                           {"created_at", text},
                           {"expires_at", nullable_text},
                           {"replayed", boolean}});
@@ -189,7 +193,7 @@ nlohmann::json shape_schemas() {
       {"HistoryEntry", object({{"transaction_id", integer}, {"kind", names_enum(kind_names())},
                                {"status", names_enum(status_names())}, {"asset", text}, {"amount", amount},
                                {"balance_after", nullable_amount}, {"counterparty", text}, {"created_at", text},
-                               {"memo", text}})},
+                               {"memo", text}, {"reference", nullable_text}})},
       {"History", object({{"entries", {{"type", "array"}, {"items", ref("HistoryEntry")}}},
                           {"next_cursor", nullable_text}})},
       {"Error", object({{"error", object({{"code", code},

@@ -49,6 +49,7 @@ struct MovementInput {
   std::string amount;
   std::string kind;  // empty: the operation's default kind
   std::string memo;
+  std::string reference;  // the bank's or provider's id for it; empty: none
   std::string idempotency_key;  // empty: one is generated
   bool pending = false;
   std::optional<Milliseconds> timeout;  // pending only; default from config
@@ -67,6 +68,7 @@ struct MovementRequest {
   std::string asset;
   int64_t amount = 0;
   std::string memo;
+  std::string reference;  // empty: none
   std::string idempotency_key;
   bool key_generated = false;
   std::string fingerprint;
@@ -91,6 +93,7 @@ struct Movement {
   std::string from_user;
   std::string to_user;
   std::string memo;
+  std::optional<std::string> reference;
   std::string created_at;
   std::optional<std::string> expires_at;
   bool replayed = false;
@@ -130,6 +133,7 @@ struct HistoryQuery {
   std::optional<std::string> status;
   std::optional<std::string> since;  // timestamps as the user typed them
   std::optional<std::string> until;
+  std::optional<std::string> reference;  // only the transactions with this reference
   int limit = 50;
   std::optional<int64_t> cursor;  // exclusive: transactions with a smaller id
 };
@@ -145,6 +149,7 @@ struct HistoryEntry {
   std::string counterparty;
   std::string created_at;
   std::string memo;
+  std::optional<std::string> reference;
 };
 
 struct HistoryPage {
@@ -237,6 +242,7 @@ struct ImportLine {
   std::string to_user;
   std::string asset;
   std::string memo;
+  std::string reference;  // empty: none
 };
 
 enum class ImportOutcome { applied, replayed, refused, not_found, conflict, invalid };

@@ -16,6 +16,9 @@ inline constexpr std::size_t kAssetCodeMax = 12;        // ISO 4217 codes and sh
 inline constexpr std::size_t kIdempotencyKeyMax = 128;  // two UUIDs and a prefix
 inline constexpr std::size_t kMemoMax = 500;            // a sentence, not a document (bytes)
 inline constexpr std::size_t kReasonMax = kMemoMax;     // void --reason, stored as the last error
+// An external reference: ISO 20022's longest id (AcctSvcrRef, Ustrd) is 140;
+// statement_lines.reference and the transactions CHECK hold the same bound.
+inline constexpr std::size_t kReferenceMax = 140;
 inline constexpr std::size_t kAssetNameMax = 200;       // bytes
 inline constexpr std::size_t kActorMax = 64;            // an OS user or a service name (bytes)
 inline constexpr int kHistoryLimitMax = 1000;           // one page
@@ -37,6 +40,11 @@ Status validate_idempotency_key(std::string_view key);
 Status validate_text(std::string_view text, std::string_view field, std::size_t max_bytes);
 inline Status validate_memo(std::string_view memo, std::string_view field = "memo") {
   return validate_text(memo, field, kMemoMax);
+}
+// An external reference (a bank's or provider's id): 1 to kReferenceMax bytes, as a memo.
+inline Status validate_reference(std::string_view reference) {
+  if (reference.empty()) return Status::Invalid("reference must not be empty");
+  return validate_text(reference, "reference", kReferenceMax);
 }
 inline Status validate_reason(std::string_view reason) { return validate_text(reason, "reason", kReasonMax); }
 inline Status validate_actor(std::string_view actor) { return validate_text(actor, "actor", kActorMax); }

@@ -22,6 +22,7 @@ std::string arguments_of(const MovementInput& in, const std::string& key) {
   if (!in.to_user.empty()) args["to"] = in.to_user;
   if (!in.kind.empty()) args["kind"] = in.kind;
   if (!in.memo.empty()) args["memo"] = in.memo;
+  if (!in.reference.empty()) args["reference"] = in.reference;
   if (in.pending) args["pending"] = true;
   if (in.timeout) args["timeout"] = format_duration(*in.timeout);
   return args.dump();
@@ -57,6 +58,9 @@ std::string fingerprint_of(const MovementRequest& r) {
         std::string(r.pending ? "pending:" + std::to_string(r.timeout.count()) : "posted")}) {
     text += std::to_string(field.size()) + ":" + field + ";";
   }
+  // Only when given, so that a request without one keeps the fingerprint
+  // it had before references existed (replays of older keys still match).
+  if (!r.reference.empty()) text += "reference:" + std::to_string(r.reference.size()) + ":" + r.reference + ";";
   return text;
 }
 
@@ -92,7 +96,7 @@ SettlementOutcome Ledger::settle_with_command(const TransactionDetail& detail) c
   input["attempts"] = detail.attempts;
   auto run = run_command(config_.settlement_command, input.dump(), config_.settlement_timeout,
                          settlement_environment(config_.settlement_env, [](const char* name) { return std::getenv(name); }));
-  if (!run.ok()) return {SettlementDecision::retry, run.status().message()};
+  if (!run.ok()) return {SettlementDecision::retry, run.status().message(), ""};
   SettlementOutcome outcome = classify(*run);
   spdlog::info("settlement of transaction {}: {} ({})", detail.movement.transaction_id,
                outcome.decision == SettlementDecision::confirmed  ? "confirmed"
@@ -150,6 +154,7 @@ Result<MovementRequest> Ledger::prepare(const MovementInput& in) {
                           in.operation == Operation::transfer ? validate_user_wallet_owner(in.to_user)
                                                               : Status::Ok(),
                           validate_asset_code(in.asset), validate_memo(in.memo),
+                          in.reference.empty() ? Status::Ok() : validate_reference(in.reference),
                           in.idempotency_key.empty() ? Status::Ok()
                                                      : validate_idempotency_key(in.idempotency_key)});
   if (!s.ok()) return s;
@@ -169,6 +174,7 @@ Result<MovementRequest> Ledger::prepare(const MovementInput& in) {
   r.asset = in.asset;
   r.amount = *amount;
   r.memo = in.memo;
+  r.reference = in.reference;
   r.key_generated = in.idempotency_key.empty();
   r.idempotency_key = r.key_generated ? generate_idempotency_key() : in.idempotency_key;
   r.pending = in.pending;
@@ -236,7 +242,8 @@ Result<TransactionDetail> Ledger::transaction(const std::string& id_text) {
 }
 
 Result<HistoryPage> Ledger::history(HistoryQuery q, const std::string& cursor_text) {
-  Status s = first_error({validate_user_id(q.user), q.asset ? validate_asset_code(*q.asset) : Status::Ok()});
+  Status s = first_error({validate_user_id(q.user), q.asset ? validate_asset_code(*q.asset) : Status::Ok(),
+                          q.reference ? validate_reference(*q.reference) : Status::Ok()});
   if (!s.ok()) return s;
   if (q.limit < 1 || q.limit > kHistoryLimitMax) {
     return Status::Invalid("invalid limit " + std::to_string(q.limit) + ": 1 to " +

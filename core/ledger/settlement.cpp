@@ -9,6 +9,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/domain/validate.hpp"
 
 namespace wallet {
 
@@ -139,21 +143,43 @@ Result<CommandRun> run_command(const std::string& command, const std::string& in
   return run;
 }
 
+namespace {
+
+// The reference a confirming command printed: the last line of its output
+// that is a JSON object whose "reference" is a valid reference. Other
+// lines (logs on stderr, a malformed answer) are ignored: the payout is
+// confirmed by the exit status, the reference is only a label.
+std::string reference_in(const std::string& output) {
+  std::string found;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    const auto json = nlohmann::json::parse(line, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) continue;
+    const auto it = json.find("reference");
+    if (it == json.end() || !it->is_string()) continue;
+    const std::string reference = it->get<std::string>();
+    if (!reference.empty() && validate_reference(reference).ok()) found = reference;
+  }
+  return found;
+}
+
+}  // namespace
+
 SettlementOutcome classify(const CommandRun& run) {
   const std::string said = run.output.empty() ? "" : ": " + run.output;
-  if (run.timed_out) return {SettlementDecision::retry, "settlement command timed out" + said};
+  if (run.timed_out) return {SettlementDecision::retry, "settlement command timed out" + said, ""};
   if (run.signal != 0) {
-    return {SettlementDecision::retry, "settlement command killed by signal " + std::to_string(run.signal) + said};
+    return {SettlementDecision::retry, "settlement command killed by signal " + std::to_string(run.signal) + said, ""};
   }
-  if (run.exit_status == 0) return {SettlementDecision::confirmed, run.output};
-  if (run.exit_status == 75) return {SettlementDecision::retry, "settlement command asked to retry (exit 75)" + said};
+  if (run.exit_status == 0) return {SettlementDecision::confirmed, run.output, reference_in(run.output)};
+  if (run.exit_status == 75) return {SettlementDecision::retry, "settlement command asked to retry (exit 75)" + said, ""};
   if (run.exit_status == 126 || run.exit_status == 127) {
     // The shell could not run it: a configuration problem, not an answer.
     return {SettlementDecision::retry,
-            "settlement command could not be run (exit " + std::to_string(run.exit_status) + ")" + said};
+            "settlement command could not be run (exit " + std::to_string(run.exit_status) + ")" + said, ""};
   }
   return {SettlementDecision::rejected,
-          "settlement rejected (exit " + std::to_string(run.exit_status) + ")" + said};
+          "settlement rejected (exit " + std::to_string(run.exit_status) + ")" + said, ""};
 }
 
 Milliseconds settlement_backoff(int attempts, std::mt19937_64& random) {

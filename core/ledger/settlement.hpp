@@ -3,7 +3,9 @@
 // The configured command gets the transaction as JSON on stdin and answers
 // by exit status: 0 confirmed (post), 75 EX_TEMPFAIL / a timeout / a crash
 // (try again later), anything else rejected (void with the reason). Its
-// stdout and stderr are captured, bounded, for last_error and the log.
+// stdout and stderr are captured, bounded, for last_error and the log. A
+// confirming command may print a line {"reference": "..."}: the provider's
+// id for the payout, stored on the withdrawal (when it has none).
 //
 // The command does not inherit the environment of walletctl or walletd,
 // which holds the ledger's own secrets (PGPASSWORD, WALLETCTL_DATABASE):
@@ -61,6 +63,9 @@ enum class SettlementDecision { confirmed, retry, rejected };
 struct SettlementOutcome {
   SettlementDecision decision = SettlementDecision::retry;
   std::string reason;  // for last_error: what the command said or why it failed
+  // confirmed: the reference of the last output line that is a JSON object
+  // with a valid "reference" string; empty: none.
+  std::string reference;
 };
 
 // The decision for a finished run (pure; see the header comment).

@@ -11,14 +11,19 @@ namespace wallet {
 using rows::param;
 
 Result<Movement> Store::move(const MovementRequest& r) {
+  const std::optional<std::string> reference =
+      r.reference.empty() ? std::nullopt : std::optional<std::string>(r.reference);
   // Autocommit: wallet_move() is one statement, hence one transaction.
   auto movement = transact(*this, r.kind, [&](Query& query) {
     return rows::movement_of(query.exec1(
         "move", r.idempotency_key, r.fingerprint, r.kind, r.from_user, r.to_user, r.asset, r.amount, r.memo,
         r.pending, static_cast<int64_t>(r.timeout.count()), r.actor, r.arguments_json, r.settle,
-        static_cast<int64_t>(r.settle_lease.count())));
+        static_cast<int64_t>(r.settle_lease.count()), param(reference)));
   });
-  if (movement.ok()) movement->key_generated = r.key_generated;
+  if (movement.ok()) {
+    movement->key_generated = r.key_generated;
+    movement->reference = reference;  // as stored (see WALLET_NEW_MOVEMENT_COLUMNS)
+  }
   return movement;
 }
 
@@ -63,7 +68,8 @@ Result<HistoryPage> Store::history(const HistoryQuery& q) {
     Read read;
     // One row more than asked tells whether there is a next page.
     const pqxx::result found = query.exec("history", q.user, param(q.asset), param(q.kind), param(q.status),
-                                         param(q.since), param(q.until), q.limit + 1, param(cursor));
+                                         param(q.since), param(q.until), q.limit + 1, param(cursor),
+                                         param(q.reference));
     for (const auto& row : found) {
       if (static_cast<int>(read.page.entries.size()) == q.limit) {
         read.page.next_cursor = read.page.entries.back().transaction_id;

@@ -47,6 +47,7 @@ std::optional<RetryAction> drive(Query& query, const Claim& claim, const Transac
     } else {
       query.exec("settlement_attempted", claim.id);
       if (outcome.decision == SettlementDecision::confirmed) {
+        if (!outcome.reference.empty()) query.exec("settlement_reference", claim.id, outcome.reference);
         a.action = "posted";
         after = rows::movement_of(query.exec1("post", claim.id, nullptr, actor, arguments));
       } else {

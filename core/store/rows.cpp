@@ -31,6 +31,7 @@ Movement movement_of(const pqxx::row& row, pqxx::row::size_type count) {
   m.error_code = optional_text(row[13]).value_or("");
   m.error_message = optional_text(row[14]).value_or("");
   m.posted_amount = optional_int(row[15]);
+  m.reference = optional_text(row[16]);
   return m;
 }
 
@@ -52,11 +53,11 @@ Balance balance_of(const pqxx::row& row) {
 }
 
 HistoryEntry history_entry_of(const pqxx::row& row) {
-  columns(row, 10);
+  columns(row, 11);
   return HistoryEntry{row[0].as<int64_t>(),    row[1].as<std::string>(), row[2].as<std::string>(),
                       row[3].as<std::string>(), row[4].as<int>(),        row[5].as<int64_t>(),
                       optional_int(row[6]),     row[7].as<std::string>(), row[8].as<std::string>(),
-                      row[9].as<std::string>()};
+                      row[9].as<std::string>(), optional_text(row[10])};
 }
 
 AuditRow audit_row_of(const pqxx::row& row) {
@@ -82,14 +83,14 @@ std::optional<TransactionDetail> read_detail(Query& query, int64_t id) {
   if (rows.empty()) return std::nullopt;
   const pqxx::row& row = rows[0];
   TransactionDetail d;
-  d.movement = movement_of(row, 23);  // the movement, then the transaction's own columns
-  d.updated_at = row[16].as<std::string>();
-  d.attempts = row[17].as<int>();
-  d.next_attempt_at = optional_text(row[18]);
-  d.last_error = optional_text(row[19]);
-  d.reverses_id = optional_int(row[20]);
-  d.settle = row[21].as<bool>();
-  d.actor = row[22].as<std::string>();
+  d.movement = movement_of(row, 24);  // the movement, then the transaction's own columns
+  d.updated_at = row[17].as<std::string>();
+  d.attempts = row[18].as<int>();
+  d.next_attempt_at = optional_text(row[19]);
+  d.last_error = optional_text(row[20]);
+  d.reverses_id = optional_int(row[21]);
+  d.settle = row[22].as<bool>();
+  d.actor = row[23].as<std::string>();
   for (const auto& e : query.exec("entries", id)) d.entries.push_back(entry_of(e));
   return d;
 }

@@ -18,9 +18,9 @@ inline const char* param(const std::optional<std::string>& value) { return value
 std::optional<std::string> optional_text(const pqxx::field& field);
 std::optional<int64_t> optional_int(const pqxx::field& field);
 
-// The movement columns (WALLET_MOVEMENT_COLUMNS): the first 16 of `row`,
+// The movement columns (WALLET_MOVEMENT_COLUMNS): the first 17 of `row`,
 // which has `count` columns in all.
-Movement movement_of(const pqxx::row& row, pqxx::row::size_type count = 16);
+Movement movement_of(const pqxx::row& row, pqxx::row::size_type count = 17);
 Asset asset_of(const pqxx::row& row);
 Wallet wallet_of(const pqxx::row& row);
 Balance balance_of(const pqxx::row& row);

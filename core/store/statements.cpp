@@ -6,7 +6,15 @@ namespace wallet::sql {
 #define WALLET_MOVEMENT_COLUMNS                                                          \
   "transaction_id, idempotency_key, status, kind, asset, scale, amount, from_user, "    \
   "to_user, memo, wallet_rfc3339(created_at), wallet_rfc3339(expires_at), replayed, "  \
-  "error_code, error_message, posted_amount"
+  "error_code, error_message, posted_amount, "                                          \
+  "(SELECT t.reference FROM transactions t WHERE t.id = transaction_id)"
+// As WALLET_MOVEMENT_COLUMNS for wallet_move, whose new row the statement's
+// snapshot does not see: Store::move fills the reference from the request
+// (a replay's is the same: it is part of the fingerprint).
+#define WALLET_NEW_MOVEMENT_COLUMNS                                                      \
+  "transaction_id, idempotency_key, status, kind, asset, scale, amount, from_user, "    \
+  "to_user, memo, wallet_rfc3339(created_at), wallet_rfc3339(expires_at), replayed, "  \
+  "error_code, error_message, posted_amount, NULL::text"
 
 const Statement kStatements[] = {
     {"asset_scale", "SELECT scale FROM assets WHERE code = $1"},
@@ -28,9 +36,9 @@ const Statement kStatements[] = {
      "WHERE w.user_id = $1 AND ($2::text IS NULL OR w.asset = $2) "
      "GROUP BY w.user_id, w.asset, a.scale ORDER BY w.asset"},
     {"move",
-     "SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_move($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+     "SELECT " WALLET_NEW_MOVEMENT_COLUMNS " FROM wallet_move($1, $2, $3, $4, $5, $6, $7, $8, $9, "
      "$10::bigint * interval '1 millisecond', $11, $12::jsonb, $13, "
-     "$14::bigint * interval '1 millisecond')"},
+     "$14::bigint * interval '1 millisecond', $15)"},
     {"transaction",
      "WITH m AS (SELECT " WALLET_MOVEMENT_COLUMNS " FROM wallet_movement_of($1, false) "
      "WHERE transaction_id IS NOT NULL) "
@@ -43,6 +51,7 @@ const Statement kStatements[] = {
      "SELECT " WALLET_MOVEMENT_COLUMNS
      " FROM wallet_settlement_deferred($1, $2, $3::bigint * interval '1 millisecond', $4)"},
     {"settlement_attempted", "SELECT wallet_settlement_attempted($1)"},
+    {"settlement_reference", "SELECT wallet_settlement_reference($1, $2)"},
     // Claims one pending transaction for this process: other retry runs
     // and walletd workers skip it while we hold the lock.
     {"claim_transaction", "SELECT claimed_id, claimed_settle FROM wallet_claim_transaction($1)"},
@@ -64,23 +73,31 @@ const Statement kStatements[] = {
     // Newest first, keyset-paginated by transaction id. For each of the
     // user's wallets, each side walks its (wallet, id) index backwards and
     // stops after one page, so a page costs O(wallets x limit), not
-    // O(history) or O(table).
+    // O(history) or O(table). With a reference ($9), the reference's index
+    // finds the few transactions instead (the walks are one-time-filtered
+    // off), so a rare reference on a busy account is not a scan of it.
     {"history",
      "WITH w AS MATERIALIZED (SELECT id FROM wallets WHERE user_id = $1 AND ($2::text IS NULL OR asset = $2)), "
      "ids AS ("
      " SELECT d.id FROM w CROSS JOIN LATERAL (SELECT t.id FROM transactions t WHERE t.debit_wallet_id = w.id"
      "  AND ($8::bigint IS NULL OR t.id < $8) AND ($3::text IS NULL OR t.kind = $3)"
      "  AND ($4::text IS NULL OR t.status = $4) AND ($5::timestamptz IS NULL OR t.created_at >= $5)"
-     "  AND ($6::timestamptz IS NULL OR t.created_at < $6) ORDER BY t.id DESC LIMIT $7) d"
+     "  AND ($6::timestamptz IS NULL OR t.created_at < $6) AND $9::text IS NULL ORDER BY t.id DESC LIMIT $7) d"
      " UNION "
      " SELECT c.id FROM w CROSS JOIN LATERAL (SELECT t.id FROM transactions t WHERE t.credit_wallet_id = w.id"
      "  AND ($8::bigint IS NULL OR t.id < $8) AND ($3::text IS NULL OR t.kind = $3)"
      "  AND ($4::text IS NULL OR t.status = $4) AND ($5::timestamptz IS NULL OR t.created_at >= $5)"
-     "  AND ($6::timestamptz IS NULL OR t.created_at < $6) ORDER BY t.id DESC LIMIT $7) c) "
+     "  AND ($6::timestamptz IS NULL OR t.created_at < $6) AND $9::text IS NULL ORDER BY t.id DESC LIMIT $7) c"
+     " UNION "
+     " SELECT t.id FROM transactions t WHERE $9::text IS NOT NULL AND t.reference = $9"
+     "  AND (t.debit_wallet_id IN (SELECT id FROM w) OR t.credit_wallet_id IN (SELECT id FROM w))"
+     "  AND ($8::bigint IS NULL OR t.id < $8) AND ($3::text IS NULL OR t.kind = $3)"
+     "  AND ($4::text IS NULL OR t.status = $4) AND ($5::timestamptz IS NULL OR t.created_at >= $5)"
+     "  AND ($6::timestamptz IS NULL OR t.created_at < $6)) "
      "SELECT t.id, t.kind, t.status, t.asset, a.scale, "
      " coalesce(e.amount, CASE WHEN dw.user_id = $1 THEN -t.amount ELSE t.amount END), "
      " e.balance_after, CASE WHEN dw.user_id = $1 THEN cw.user_id ELSE dw.user_id END, "
-     " wallet_rfc3339(t.created_at), t.memo "
+     " wallet_rfc3339(t.created_at), t.memo, t.reference "
      "FROM (SELECT id FROM ids ORDER BY id DESC LIMIT $7) ids JOIN transactions t ON t.id = ids.id "
      "JOIN assets a ON a.code = t.asset "
      "JOIN wallets dw ON dw.id = t.debit_wallet_id JOIN wallets cw ON cw.id = t.credit_wallet_id "
@@ -96,13 +113,15 @@ const Statement kStatements[] = {
     // ---- bulk import (store_import.cpp) ----
     {"import_batch",
      "SELECT ordinal, outcome, transaction_id, message FROM wallet_import_batch($1::bigint[], $2::boolean[], "
-     "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11, $12)"},
+     "$3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11, $12, "
+     "$13::text[])"},
     // A dry run's batches evaluate without locking or writing (sql/functions/50_import.sql).
     {"import_dry_run_begin", "SELECT set_config('wallet.import_dry_run', 'on', true)"},
 };
 const std::size_t kStatementCount = sizeof kStatements / sizeof kStatements[0];
 
 #undef WALLET_MOVEMENT_COLUMNS
+#undef WALLET_NEW_MOVEMENT_COLUMNS
 
 // Any constant works; it only has to be the same in every walletctl.
 const std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(727411001)";

@@ -46,7 +46,7 @@ class ArrayLiteral {
 
 // The columns of a batch, in the order of wallet_import_batch's parameters.
 struct BatchArrays {
-  ArrayLiteral lines, wallet_lines, keys, fingerprints, kinds, debits, credits, assets, amounts, memos;
+  ArrayLiteral lines, wallet_lines, keys, fingerprints, kinds, debits, credits, assets, amounts, memos, references;
 };
 
 BatchArrays arrays_of(const std::vector<ImportLine>& batch) {
@@ -67,6 +67,11 @@ BatchArrays arrays_of(const std::vector<ImportLine>& batch) {
     a.credits.text(line.to_user);
     a.assets.text(line.asset);
     a.memos.text(line.memo);
+    if (line.reference.empty()) {
+      a.references.null();
+    } else {
+      a.references.text(line.reference);
+    }
   }
   return a;
 }
@@ -102,7 +107,7 @@ Result<std::vector<ImportLineResult>> Store::import_batch(const std::vector<Impo
     const pqxx::result rows = query.exec(
         "import_batch", a.lines.done(), a.wallet_lines.done(), a.keys.done(), a.fingerprints.done(),
         a.kinds.done(), a.debits.done(), a.credits.done(), a.assets.done(), a.amounts.done(), a.memos.done(),
-        actor, source);
+        actor, source, a.references.done());
     if (rows.size() != lines.size()) {
       throw std::logic_error("import batch returned " + std::to_string(rows.size()) + " results for " +
                              std::to_string(lines.size()) + " lines");

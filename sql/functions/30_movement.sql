@@ -156,7 +156,8 @@ CREATE OR REPLACE FUNCTION wallet_move_apply(p_key text, p_fingerprint text, p_k
                             p_debit_user text, p_credit_user text, p_asset text,
                             p_amount bigint, p_memo text, p_pending boolean,
                             p_timeout interval, p_actor text, p_arguments jsonb,
-                            p_settle boolean, p_reverses bigint, p_settle_lease interval)
+                            p_settle boolean, p_reverses bigint, p_settle_lease interval,
+                            p_reference text DEFAULT NULL)
 RETURNS wallet_movement LANGUAGE plpgsql AS $$
 DECLARE
     v_debit_system  boolean := left(p_debit_user, 1) = '@';
@@ -248,12 +249,12 @@ BEGIN
     INSERT INTO transactions(idempotency_key, fingerprint, kind, status, asset,
                              debit_wallet_id, credit_wallet_id, amount, posted_amount, memo, actor,
                              expires_at, last_error, error_code, settle, reverses_id,
-                             next_attempt_at)
+                             next_attempt_at, reference)
         VALUES (p_key, p_fingerprint, p_kind, v_status, p_asset, v_debit.id, v_credit.id,
                 p_amount, CASE WHEN v_status = 'posted' THEN p_amount END, coalesce(p_memo, ''), p_actor,
                 v_expires, v_error, CASE WHEN v_error IS NOT NULL THEN 'insufficient_funds' END,
                 p_pending AND p_settle, p_reverses,
-                CASE WHEN p_pending AND p_settle THEN now() + p_settle_lease END)
+                CASE WHEN p_pending AND p_settle THEN now() + p_settle_lease END, p_reference)
         ON CONFLICT (idempotency_key) DO NOTHING
         RETURNING id, created_at INTO v_id, v_created;
     IF v_id IS NULL THEN
@@ -312,12 +313,16 @@ END $$;
 -- unless p_settle: a withdrawal that a settlement command decides, which
 -- never expires and which retry workers leave to its creator until
 -- p_settle_lease has passed (p_timeout is then not used). Without
--- p_pending, p_timeout and p_settle_lease are not used.
+-- p_pending, p_timeout and p_settle_lease are not used. p_reference, NULL
+-- or 1-140 bytes without control characters (else WL400), is the external
+-- reference stored with the transaction (the caller includes it in
+-- p_fingerprint).
 CREATE OR REPLACE FUNCTION wallet_move(p_key text, p_fingerprint text, p_kind text,
                             p_debit_user text, p_credit_user text, p_asset text,
                             p_amount bigint, p_memo text, p_pending boolean,
                             p_timeout interval, p_actor text, p_arguments jsonb,
-                            p_settle boolean DEFAULT false, p_settle_lease interval DEFAULT NULL)
+                            p_settle boolean DEFAULT false, p_settle_lease interval DEFAULT NULL,
+                            p_reference text DEFAULT NULL)
 RETURNS wallet_movement LANGUAGE plpgsql AS $$
 DECLARE
     v_refused text := wallet_route_error(p_kind, p_debit_user, p_credit_user);
@@ -331,10 +336,14 @@ BEGIN
         v_refused := 'a settlement needs a positive lease';
     ELSIF p_pending AND NOT p_settle AND NOT coalesce(p_timeout > interval '0', false) THEN
         v_refused := 'a hold needs a positive timeout';
+    ELSIF p_reference IS NOT NULL
+          AND (octet_length(p_reference) NOT BETWEEN 1 AND 140 OR p_reference ~ '[[:cntrl:]]') THEN
+        v_refused := 'a reference is 1 to 140 bytes without control characters';
     END IF;
     IF v_refused IS NOT NULL THEN
         RAISE EXCEPTION '%', v_refused USING ERRCODE = 'WL400';
     END IF;
     RETURN wallet_move_apply(p_key, p_fingerprint, p_kind, p_debit_user, p_credit_user, p_asset, p_amount,
-                             p_memo, p_pending, p_timeout, p_actor, p_arguments, p_settle, NULL, p_settle_lease);
+                             p_memo, p_pending, p_timeout, p_actor, p_arguments, p_settle, NULL, p_settle_lease,
+                             p_reference);
 END $$;

@@ -193,6 +193,26 @@ BEGIN
     UPDATE transactions SET attempts = attempts + 1 WHERE id = p_id;
 END $$;
 
+-- Stores the reference that the settlement command gave when it confirmed
+-- the pending settlement p_id (posted next, in the caller's transaction),
+-- unless the withdrawal already has one (the request's own stays). WL400
+-- for a reference that is not 1-140 bytes without control characters;
+-- WL404 for an unknown transaction; WL409 unless it is a pending settlement.
+CREATE OR REPLACE FUNCTION wallet_settlement_reference(p_id bigint, p_reference text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    t transactions := wallet_lock_transaction(p_id);
+BEGIN
+    IF p_reference IS NULL OR octet_length(p_reference) NOT BETWEEN 1 AND 140 OR p_reference ~ '[[:cntrl:]]' THEN
+        RAISE EXCEPTION 'a reference is 1 to 140 bytes without control characters' USING ERRCODE = 'WL400';
+    END IF;
+    IF t.status <> 'pending' OR NOT t.settle THEN
+        RAISE EXCEPTION 'transaction % is %; nothing to settle', p_id,
+            CASE WHEN t.settle THEN t.status ELSE 'not a settlement' END USING ERRCODE = 'WL409';
+    END IF;
+    UPDATE transactions SET reference = p_reference WHERE id = p_id AND reference IS NULL;
+END $$;
+
 -- Claims the pending transaction p_id for the caller's database
 -- transaction (FOR UPDATE SKIP LOCKED: another retry run or walletd worker
 -- that holds it makes this return no row). The lock lasts until the

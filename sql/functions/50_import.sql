@@ -192,14 +192,19 @@ END $$;
 -- under the line's key, and a message for every outcome but applied and
 -- replayed. A line is invalid when its accounts are not its kind's route
 -- (wallet_route_error: no reversals, only @treasury debited) or a wallet
--- line names a system account (@...): import never creates one. Raises
--- WL400 when the arrays differ in length or the actor or source is NULL, and
+-- line names a system account (@...): import never creates one.
+-- p_references (NULL: none at all) gives each line's external reference
+-- (NULL: none), stored with its transaction; the caller includes it in the
+-- line's fingerprint. Raises WL400 when the arrays differ in length, a
+-- reference is not 1-140 bytes without control characters, or the actor or
+-- source is NULL, and
 -- 40001 (retry the batch: the retry replays) when a concurrent writer
 -- claimed one of its keys between the check and the insert.
 CREATE OR REPLACE FUNCTION wallet_import_batch(p_lines bigint[], p_wallet_lines boolean[], p_keys text[],
                                     p_fingerprints text[], p_kinds text[], p_debits text[],
                                     p_credits text[], p_assets text[], p_amounts bigint[],
-                                    p_memos text[], p_actor text, p_source text)
+                                    p_memos text[], p_actor text, p_source text,
+                                    p_references text[] DEFAULT NULL)
 RETURNS TABLE (ordinal integer, outcome text, transaction_id bigint, message text)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -250,9 +255,14 @@ BEGIN
        OR (SELECT count(DISTINCT coalesce(x.len, -1)) <> 1
              FROM unnest(ARRAY[cardinality(p_wallet_lines), cardinality(p_keys), cardinality(p_fingerprints),
                                cardinality(p_kinds), cardinality(p_debits), cardinality(p_credits),
-                               cardinality(p_assets), cardinality(p_amounts), cardinality(p_memos)] || n) AS x(len)) THEN
+                               cardinality(p_assets), cardinality(p_amounts), cardinality(p_memos),
+                               coalesce(cardinality(p_references), n)] || n) AS x(len)) THEN
         RAISE EXCEPTION 'a batch needs an actor, a source and one element per line in every array'
             USING ERRCODE = 'WL400';
+    END IF;
+    IF EXISTS (SELECT FROM unnest(p_references) AS r(reference)
+                WHERE octet_length(r.reference) NOT BETWEEN 1 AND 140 OR r.reference ~ '[[:cntrl:]]') THEN
+        RAISE EXCEPTION 'a reference is 1 to 140 bytes without control characters' USING ERRCODE = 'WL400';
     END IF;
 
     -- 0. A dry run keeps what it would have done in its temporary tables,
@@ -462,15 +472,16 @@ BEGIN
     --    The keys are claimed first: a concurrent writer that got one of
     --    them since step 4 makes the batch fail with 40001; its retry replays.
     INSERT INTO transactions(id, idempotency_key, fingerprint, kind, status, asset, debit_wallet_id,
-                             credit_wallet_id, amount, posted_amount, memo, actor, last_error, error_code)
+                             credit_wallet_id, amount, posted_amount, memo, actor, last_error, error_code,
+                             reference)
         OVERRIDING SYSTEM VALUE
         SELECT x.id, x.k, x.fp, x.kind, x.status, x.a, x.debit_id, x.credit_id, x.amount,
                CASE WHEN x.status = 'posted' THEN x.amount END, coalesce(x.memo, ''), p_actor,
                CASE WHEN x.status = 'failed' THEN x.message END,
-               CASE WHEN x.status = 'failed' THEN 'insufficient_funds' END
+               CASE WHEN x.status = 'failed' THEN 'insufficient_funds' END, x.reference
           FROM unnest(p_keys, p_fingerprints, p_kinds, p_assets, p_amounts, p_memos,
-                      o_debit_id, o_credit_id, o_status, o_id, o_message)
-               AS x(k, fp, kind, a, amount, memo, debit_id, credit_id, status, id, message)
+                      o_debit_id, o_credit_id, o_status, o_id, o_message, p_references)
+               AS x(k, fp, kind, a, amount, memo, debit_id, credit_id, status, id, message, reference)
          WHERE x.status IS NOT NULL
         ON CONFLICT (idempotency_key) DO NOTHING;
     GET DIAGNOSTICS v_count = ROW_COUNT;

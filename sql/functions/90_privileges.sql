@@ -26,17 +26,21 @@ DECLARE
         'wallet_asset_add(text, integer, text, text)',
         'wallet_create(text, text, text)',
         'wallet_move(text, text, text, text, text, text, bigint, text, boolean, interval, text, jsonb, '
-            'boolean, interval)',
+            'boolean, interval, text)',
         'wallet_post(bigint, bigint, text, jsonb)',
         'wallet_void(bigint, text, text, jsonb)',
         'wallet_reverse(bigint, text, text, jsonb)',
         'wallet_settlement_deferred(bigint, text, interval, text)',
         'wallet_settlement_attempted(bigint)',
+        'wallet_settlement_reference(bigint, text)',
         'wallet_import_batch(bigint[], boolean[], text[], text[], text[], text[], text[], text[], bigint[], '
-            'text[], text, text)',
+            'text[], text, text, text[])',
         'wallet_audit_failure(text, text, jsonb, text, text)',
         'wallet_claim_transaction(bigint)',
-        'wallet_claim_due(boolean, timestamptz)'];
+        'wallet_claim_due(boolean, timestamptz)',
+        -- reconcile statement: an operator's run, recorded (not the reconcile checkpoint).
+        'wallet_statement_run(text, text, text, text, text, timestamptz, timestamptz, bigint, interval, text, '
+            'jsonb)'];
     -- The entry points of the verifier (walletctl reconcile as a member of
     -- wallet_verifier): only it advances the reconcile checkpoint and
     -- records runs. wallet_app may not call them.
@@ -61,7 +65,8 @@ DECLARE
     -- trigger, running with an entry point's rights, advances its heads.)
     v_read_tables text[] := ARRAY['assets', 'wallets', 'transactions', 'ledger_entries', 'audit_log',
                                   'audit_chains', 'reconcile_wallets', 'reconcile_assets', 'reconcile_high_water',
-                                  'schema_migrations', 'schema_functions'];
+                                  'schema_migrations', 'schema_functions', 'statement_files', 'statement_lines',
+                                  'statement_runs', 'statement_matched_transactions', 'statement_run_findings'];
     v_schema      oid := (SELECT relnamespace FROM pg_class WHERE oid = 'wallets'::regclass);
     v_schema_name text := (SELECT nspname FROM pg_namespace WHERE oid = v_schema);
     v_owner       oid;

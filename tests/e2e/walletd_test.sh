@@ -152,6 +152,20 @@ expect_eq "purchase to revenue" "$(jq -r .to <<<"$out")" "@revenue"
 # Reads.
 http 200 GET "/v1/users/alice/balances?asset=$A"
 expect_eq "alice available" "$(jq -r '.[0].available' <<<"$out")" "79.00"
+# ?at=: the balances as they were then, from the ledger entries.
+http 200 GET "/v1/users/alice/balances?asset=$A&at=2100-01-01"
+expect_eq "alice available at a later instant" "$(jq -r '.[0].available' <<<"$out")" "79.00"
+http 200 GET "/v1/users/alice/balances?asset=$A&at=2000-01-01"
+expect_eq "alice had no wallet in 2000" "$(jq -c . <<<"$out")" "[]"
+http 404 GET "/v1/users/nobody/balances?at=2000-01-01"
+# reference: in the body, shown, and found by ?reference=.
+http 201 POST /v1/deposits "{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"1\",\"reference\":\"BANK-$A\"}"
+expect_eq "deposit answers with its reference" "$(jq -r .reference <<<"$out")" "BANK-$A"
+http 200 GET "/v1/users/bob/history?asset=$A&reference=BANK-$A"
+expect_eq "history ?reference= finds it only" "$(jq -c '[.entries[] | .reference]' <<<"$out")" "[\"BANK-$A\"]"
+http 400 POST /v1/deposits "{\"user\":\"bob\",\"asset\":\"$A\",\"amount\":\"1\",\"reference\":7}"
+http 400 GET "/v1/users/alice/balances?at=yesterday"
+expect_contains "a bad at= is named" "$(jq -r .error.message <<<"$out")" 'invalid field "at" "yesterday"'
 http 404 GET "/v1/users/nobody/balances"
 http 200 GET "/v1/users/alice/history?asset=$A&limit=2"
 expect_eq "history page" "$(jq -r '.entries | length' <<<"$out")" 2

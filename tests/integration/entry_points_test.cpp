@@ -287,6 +287,13 @@ TEST_CASE("settlement attempts are counted only on pending settlements") {
   CHECK(attempt(app, "SELECT wallet_settlement_attempted(" + hold + ")") == "WL409");  // a hold, not a settlement
   CHECK(attempt(app, "SELECT wallet_settlement_attempted(424242424242)") == "WL404");
   CHECK(f.scalar("SELECT coalesce(sum(attempts), 0) FROM transactions WHERE asset = " + f.admin.quote(l.asset)) == 0);
+  // The settlement command's reference, likewise only on a pending settlement, and checked.
+  CHECK(attempt(app, "SELECT wallet_settlement_reference(" + posted + ", 'PAY-1')") == "WL409");
+  CHECK(attempt(app, "SELECT wallet_settlement_reference(" + hold + ", 'PAY-1')") == "WL409");
+  CHECK(attempt(app, "SELECT wallet_settlement_reference(424242424242, 'PAY-1')") == "WL404");
+  CHECK(attempt(app, "SELECT wallet_settlement_reference(" + hold + ", E'PAY\\n1')") == "WL400");
+  CHECK(attempt(app, "SELECT wallet_settlement_reference(" + hold + ", repeat('x', 141))") == "WL400");
+  CHECK(f.scalar("SELECT count(reference) FROM transactions WHERE asset = " + f.admin.quote(l.asset)) == 0);
   check_ledger_invariants(f, l.asset);
 }
 

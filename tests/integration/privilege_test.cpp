@@ -102,11 +102,11 @@ TEST_CASE("the application role cannot write tables, change the schema or escala
       "ALTER TABLE wallets DROP CONSTRAINT wallets_available_not_negative",
       "ALTER TABLE transactions ADD COLUMN evil int",
       "ALTER FUNCTION wallet_move(text, text, text, text, text, text, bigint, text, boolean, interval, text, jsonb, "
-      "boolean, interval) SECURITY INVOKER",
+      "boolean, interval, text) SECURITY INVOKER",
       "CREATE OR REPLACE FUNCTION wallet_system_shards() RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT 1'",
       "DROP TABLE audit_log",
       "DROP FUNCTION wallet_move(text, text, text, text, text, text, bigint, text, boolean, interval, text, jsonb, "
-      "boolean, interval)",
+      "boolean, interval, text)",
       "COMMENT ON TABLE wallets IS 'mine'",
       // Inner helpers, sequences and the privilege map are not its to call.
       "SELECT wallet_apply_entry(w, NULL::transactions, 1) FROM wallets w LIMIT 1",
@@ -229,7 +229,8 @@ TEST_CASE("entry points run as the owner with a fixed search_path; inner helpers
                     "AND proconfig = ARRAY['search_path=pg_catalog, ' || quote_ident(current_schema()) || ', pg_temp']");
   };
   for (const char* entry : {"wallet_move(text, text, text, text, text, text, bigint, text, boolean, interval, text, "
-                            "jsonb, boolean, interval)",
+                            "jsonb, boolean, interval, text)",
+                            "wallet_settlement_reference(bigint, text)",
                             "wallet_post(bigint, bigint, text, jsonb)", "wallet_void(bigint, text, text, jsonb)",
                             "wallet_reverse(bigint, text, text, jsonb)", "wallet_create(text, text, text)",
                             "wallet_asset_add(text, integer, text, text)", "wallet_claim_due(boolean, timestamptz)",

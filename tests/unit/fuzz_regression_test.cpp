@@ -74,7 +74,7 @@ TEST_CASE("import: a CSV header or JSON line of broken bytes is refused with a c
   auto header = parse_csv_header("\xfb");
   check_clean_message(header.status());
   CHECK(header.status().message() ==
-        "header: unknown column \"?\" (columns: type, user or from, to, asset, amount, kind, key, memo)");
+        "header: unknown column \"?\" (columns: type, user or from, to, asset, amount, kind, key, memo, reference)");
   // corpus/import_jsonl/regression-json-error-invalid-utf8: the JSON
   // parser's own message quotes the byte it read.
   auto line = parse_jsonl_record("\x90");

@@ -61,6 +61,7 @@ Movement full_movement() {
   m.created_at = "2026-01-01T00:00:00Z";
   m.expires_at = "2026-01-02T00:00:00Z";
   m.posted_amount = 1050;
+  m.reference = "PO-2231";
   return m;
 }
 
@@ -84,7 +85,8 @@ TEST_CASE("the OpenAPI schemas declare exactly the keys walletd's answers write"
   detail.entries.push_back(LedgerEntry{9, "alice", 1, -1050, 4, 2000, 950, "ab", "2026-01-01T00:00:00Z"});
   check("Transaction", to_json(detail));
   HistoryPage page;
-  page.entries.push_back(HistoryEntry{3, "transfer", "posted", "SGD", 2, -1050, 950, "bob", "2026-01-01T00:00:00Z", ""});
+  page.entries.push_back(
+      HistoryEntry{3, "transfer", "posted", "SGD", 2, -1050, 950, "bob", "2026-01-01T00:00:00Z", "", "BANK-1"});
   page.next_cursor = 3;
   check("History", to_json(page));
   // Errors: a plain one, and a refusal recorded under its key.

@@ -143,6 +143,9 @@ TEST_CASE("option table rows are well formed") {
     CHECK((!option.flag.empty() || !option.environment.empty() || option.in_file));
     const bool list = std::holds_alternative<std::vector<std::string>& (*)(Config&)>(option.field);
     CHECK_FALSE((list && (!option.flag.empty() || !option.environment.empty())));  // lists: file only
+    const bool table = std::holds_alternative<std::map<std::string, std::string>& (*)(Config&)>(option.field) ||
+                       std::holds_alternative<std::map<std::string, StatementProfile>& (*)(Config&)>(option.field);
+    CHECK_FALSE((table && (!option.flag.empty() || !option.environment.empty())));  // tables: file only
     if (!option.choices.empty()) {
       // The default is one of the choices (or empty: not set).
       const std::string fallback = default_text(option);

@@ -39,3 +39,16 @@ TEST_CASE("classify maps exit statuses to decisions and keeps what the command s
   CommandRun slow{-1, 9, true, ""};
   CHECK(classify(slow).reason.find("timed out") != std::string::npos);
 }
+
+TEST_CASE("a confirming command's reference is the last output line that is a JSON object with a valid one") {
+  CHECK(classify(CommandRun{0, 0, false, "paid"}).reference.empty());
+  CHECK(classify(CommandRun{0, 0, false, "log line\n{\"reference\": \"PAY-1\"}\n"}).reference == "PAY-1");
+  CHECK(classify(CommandRun{0, 0, false, "{\"reference\": \"A\"}\n{\"reference\": \"B\"}"}).reference == "B");
+  // Not a string, empty, too long, a control character: ignored.
+  CHECK(classify(CommandRun{0, 0, false, "{\"reference\": 7}"}).reference.empty());
+  CHECK(classify(CommandRun{0, 0, false, "{\"reference\": \"\"}"}).reference.empty());
+  CHECK(classify(CommandRun{0, 0, false, "{\"reference\": \"" + std::string(141, 'x') + "\"}"}).reference.empty());
+  CHECK(classify(CommandRun{0, 0, false, "{\"reference\": \"a\\u0007b\"}"}).reference.empty());
+  // Only a confirmation carries one.
+  CHECK(classify(CommandRun{3, 0, false, "{\"reference\": \"PAY-1\"}"}).reference.empty());
+}

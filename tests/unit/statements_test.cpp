@@ -18,7 +18,9 @@ TEST_CASE("the core's and reconcile's statements have distinct names, as they sh
     CAPTURE(statement.name);
     CHECK(names.insert(std::string(statement.name)).second);
     const std::string name(statement.name);
-    CHECK((name.rfind("reconcile_", 0) == 0 || name.rfind("digest_", 0) == 0));
+    // A prefix per family: the checks (reconcile_), digests, statement matching, point in time.
+    CHECK((name.rfind("reconcile_", 0) == 0 || name.rfind("digest_", 0) == 0 || name.rfind("statement_", 0) == 0 ||
+           name.rfind("point_in_time_", 0) == 0));
     // Fragments were included at build time.
     CHECK(statement.text.find("\\ir ") == std::string_view::npos);
     CHECK(&wallet::reconcile_sql::statement(statement.name) == &statement);

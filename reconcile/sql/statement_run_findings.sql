@@ -1,0 +1,2 @@
+-- The unmatched lines and movements and the mismatches of one run.
+SELECT f.kind, f.file_id, f.line, f.transaction_id, f.field, f.ledger, f.statement, f.reason, l.reference,  l.amount, wallet_rfc3339(l.booked_at), l.whole_day, l.description FROM statement_run_findings f LEFT JOIN statement_lines l ON l.file_id = f.file_id AND l.line = f.line WHERE f.run_id = $1 ORDER BY f.kind, f.file_id, f.line, f.transaction_id

@@ -1,0 +1,2 @@
+-- One recorded statement run with its file and asset.
+SELECT r.id, r.file_id, r.file_new, wallet_rfc3339(r.at), r.actor, f.account, f.asset, a.scale, f.name,  f.format, f.lines, wallet_rfc3339(r.since), wallet_rfc3339(r.until), r.amount_tolerance,  (extract(epoch FROM r.date_window) * 1000)::bigint FROM statement_runs r JOIN statement_files f ON f.id = r.file_id JOIN assets a ON a.code = f.asset WHERE r.id = $1
