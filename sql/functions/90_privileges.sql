@@ -37,17 +37,18 @@ DECLARE
             'text[], text, text, text[])',
         'wallet_audit_failure(text, text, jsonb, text, text)',
         'wallet_claim_transaction(bigint)',
-        'wallet_claim_due(boolean, timestamptz)',
-        -- reconcile statement: an operator's run, recorded (not the reconcile checkpoint).
-        'wallet_statement_run(text, text, text, text, text, timestamptz, timestamptz, bigint, interval, text, '
-            'jsonb)'];
+        'wallet_claim_due(boolean, timestamptz)'];
     -- The entry points of the verifier (walletctl reconcile as a member of
-    -- wallet_verifier): only it advances the reconcile checkpoint and
-    -- records runs. wallet_app may not call them.
+    -- wallet_verifier): only it advances the reconcile checkpoint, records
+    -- runs, and records statement matches (a transaction matched once is not
+    -- offered to later statements, so a forged statement recorded by the
+    -- application could hide an unpaid payout). wallet_app may not call them.
     v_verifier_points text[] := ARRAY[
         'wallet_reconcile_save_wallets(bigint)',
         'wallet_reconcile_save_asset(text, numeric)',
-        'wallet_reconcile_record(boolean, bigint, integer, integer)'];
+        'wallet_reconcile_record(boolean, bigint, integer, integer)',
+        'wallet_statement_run(text, text, text, text, text, timestamptz, timestamptz, bigint, interval, text, '
+            'jsonb)'];
     -- Read-only helpers that the programs' own queries call: they run with
     -- the caller's rights (SELECT) and stay inlinable.
     v_readers text[] := ARRAY[

@@ -24,54 +24,60 @@ sed -e "s/2026-11-02/$today/g" -e "s/,SGD,/,$A,/g" -e "s/PF-/${p}PF-/g" "$fixtur
 sed -e "s/0[23]\.11\.2026/$today_dotted/g" -e "s/;SGD;/;$A;/g" -e "s/ZW-/${p}ZW-/g" "$fixtures/zahlwerk.csv" >"$tmp/zahlwerk.csv"
 
 # PayFlow: every payout found by its reference.
-run 0 -c "$config" reconcile statement --file "$tmp/payflow.csv" --profile payflow --account @settlement --asset "$A" -o json
+run 0 -c "$config" -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$tmp/payflow.csv" --profile payflow --account @settlement --asset "$A" -o json
 expect_eq "payflow: four groups matched by reference" "$(jq -c '[.matched[] | .rule] | unique' <<<"$out")" '["reference"]'
 expect_eq "payflow: lines 2 to 5" "$(jq -c '[.matched[].lines[]] | sort' <<<"$out")" '[2,3,4,5]'
 expect_eq "payflow: nothing unmatched" "$(jq -c '[.unmatched_lines, .unmatched_transactions, .mismatched]' <<<"$out")" '[[],[],[]]'
 run_id=$(jq -r .run_id <<<"$out")
 
 # The same file again: recognised, its lines not added again, still clean.
-run 0 -c "$config" reconcile statement --file "$tmp/payflow.csv" --profile payflow --account @settlement --asset "$A" -o json
+run 0 -c "$config" -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$tmp/payflow.csv" --profile payflow --account @settlement --asset "$A" -o json
 expect_eq "payflow again: imported before" "$(jq -r .file.imported_before <<<"$out")" true
 expect_eq "payflow again: one copy of its lines" \
   "$(sql "select count(*) from statement_lines l join statement_files f on f.id = l.file_id where f.asset = '$A'")" 4
 
 # Zahlwerk: two payouts matched; carol's and the credit line never happened in the ledger: exit 12, lines named.
-run 12 -c "$config" reconcile statement --file "$tmp/zahlwerk.csv" --profile zahlwerk --account @settlement --asset "$A" -o json
+run 12 -c "$config" -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$tmp/zahlwerk.csv" --profile zahlwerk --account @settlement --asset "$A" -o json
 expect_eq "zahlwerk: unmatched lines named" "$(jq -c '[.unmatched_lines[] | .line]' <<<"$out")" '[4,5]'
 expect_eq "zahlwerk: amounts as the statement has them" "$(jq -c '[.unmatched_lines[] | .amount]' <<<"$out")" '["-12000.00","40.00"]'
-run 12 -c "$config" reconcile statement --file "$tmp/zahlwerk.csv" --profile zahlwerk --account @settlement --asset "$A" -o csv
+run 12 -c "$config" -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$tmp/zahlwerk.csv" --profile zahlwerk --account @settlement --asset "$A" -o csv
 expect_contains "csv header" "$(head -1 <<<"$out")" "finding,transactions,lines,rule,reference,amount,date,detail"
 expect_contains "csv unmatched line" "$out" "unmatched_line,,4,,${p}ZW-503,-12000.00,$today,"
 
 # --list and --run.
-run 0 reconcile statement --list --account @settlement --asset "$A" -o json
+run 0 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --list --account @settlement --asset "$A" -o json
 expect_eq "list: four runs" "$(jq length <<<"$out")" 4
-run 0 reconcile statement --run "$run_id" -o json
+run 0 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --run "$run_id" -o json
 expect_eq "run shown again" "$(jq -c '[.run_id, (.matched | length)]' <<<"$out")" "[$run_id,4]"
-run 4 reconcile statement --run 999999999
+run 4 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --run 999999999
+# Statement matches are the verifier's to record (a transaction matched once
+# is not offered again): the application role is refused and records nothing.
+runs_before_app="$(sql "select count(*) from statement_runs")"
+run 1 reconcile statement --file "$fixtures/topups.jsonl" --account @treasury --asset "$A"
+expect_contains "the application role is refused" "$err" "permission denied"
+expect_eq "nothing recorded by the application role" "$(sql "select count(*) from statement_runs")" "$runs_before_app"
 
 # Bad files and options: exit 2, the line named, nothing recorded.
 runs_before=$(sql "select count(*) from statement_runs")
-run 2 reconcile statement --file "$fixtures/bad-encoding.csv" --account @settlement --asset "$A"
+run 2 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$fixtures/bad-encoding.csv" --account @settlement --asset "$A"
 expect_contains "wrong encoding names the line" "$err" "bad-encoding.csv:2: not valid UTF-8"
-run 2 reconcile statement --file "$fixtures/bad-missing-column.csv" --account @settlement --asset "$A"
+run 2 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$fixtures/bad-missing-column.csv" --account @settlement --asset "$A"
 expect_contains "missing column" "$err" "bad-missing-column.csv:1: header: missing column \"amount\""
-run 2 reconcile statement --file "$fixtures/bad-decimals.csv" --account @settlement --asset "$A" -o json
+run 2 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$fixtures/bad-decimals.csv" --account @settlement --asset "$A" -o json
 expect_eq "too many decimals, as a JSON error" "$(jq -r .error.code <<<"$out")" invalid_input
 expect_contains "too many decimals names the line" "$err" "bad-decimals.csv:3: invalid amount \"-10.005\""
-run 2 reconcile statement --file "$fixtures/bad-truncated.camt053.xml" --account @settlement --asset "$A"
+run 2 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$fixtures/bad-truncated.camt053.xml" --account @settlement --asset "$A"
 expect_contains "truncated XML names the line" "$err" "bad-truncated.camt053.xml:63: malformed XML"
-run 2 -c "$config" reconcile statement --file "$tmp/payflow.csv" --profile nosuch --account @settlement --asset "$A"
+run 2 -c "$config" -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$tmp/payflow.csv" --profile nosuch --account @settlement --asset "$A"
 expect_contains "unknown profile" "$err" "unknown statement profile \"nosuch\""
-run 2 reconcile statement --file "$tmp/payflow.csv" --account @settlement --asset "$A" --date-window 40d
-run 2 reconcile statement --file "$tmp/payflow.csv" --account @settlement --asset "$A" --amount-tolerance -1
-run 2 reconcile statement --account @settlement --asset "$A"
+run 2 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$tmp/payflow.csv" --account @settlement --asset "$A" --date-window 40d
+run 2 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$tmp/payflow.csv" --account @settlement --asset "$A" --amount-tolerance -1
+run 2 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --account @settlement --asset "$A"
 expect_eq "nothing recorded by refused runs" "$(sql "select count(*) from statement_runs")" "$runs_before"
-run 4 reconcile statement --file "$fixtures/topups.jsonl" --account @nobody --asset "$A"
+run 4 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$fixtures/topups.jsonl" --account @nobody --asset "$A"
 
 # A dry run reports and records nothing.
-run 12 reconcile statement --file "$fixtures/topups.jsonl" --account @treasury --asset "$A" --dry-run -o json
+run 12 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$fixtures/topups.jsonl" --account @treasury --asset "$A" --dry-run -o json
 expect_eq "dry run: no run id" "$(jq -r .run_id <<<"$out")" null
 expect_eq "dry run recorded nothing" "$(sql "select count(*) from statement_runs")" "$runs_before"
 
@@ -117,6 +123,6 @@ printf 'type,user,asset,reference\nwallet,zoe,%s,IMP-%s2\n' "$B" "$p" >"$tmp/imp
 run 2 import "$tmp/imp-bad.csv"
 expect_contains "import: a reference needs an amount" "$err" "a reference needs an amount"
 printf 'date,amount,reference\n%s,-40.00,PO-%s7\n' "$today" "$p" >"$tmp/by-reference.csv"
-run 0 reconcile statement --file "$tmp/by-reference.csv" --account @settlement --asset "$B" -o json
+run 0 -d "$WALLET_TEST_VERIFIER_DATABASE" reconcile statement --file "$tmp/by-reference.csv" --account @settlement --asset "$B" -o json
 expect_eq "matched by the movement's reference" "$(jq -c '[.matched[] | .rule]' <<<"$out")" '["reference"]'
 finish

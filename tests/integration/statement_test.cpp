@@ -54,7 +54,7 @@ struct StatementFixture : test::Fixture {
     request.asset = asset_code;
     request.dry_run = dry_run;
     request.actor = "tester";
-    return run_statement(store, config, request);
+    return run_statement(verifier, config, request);  // statement runs are the verifier's
   }
 
   int64_t count(const std::string& query) { return scalar(query); }
@@ -227,10 +227,10 @@ TEST_CASE("statement: a bad file is refused naming its line, and nothing is reco
   request.file = path.string();
   request.account = "@nobody";
   request.asset = f.asset_code;
-  CHECK(run_statement(f.store, f.config, request).status().code() == Code::not_found);
+  CHECK(run_statement(f.verifier, f.config, request).status().code() == Code::not_found);
   request.account = "@settlement";
   request.profile = "missing";
-  CHECK(run_statement(f.store, f.config, request).status().message().rfind("unknown statement profile", 0) == 0);
+  CHECK(run_statement(f.verifier, f.config, request).status().message().rfind("unknown statement profile", 0) == 0);
 }
 
 TEST_CASE("statement: the application role cannot write the statement tables directly") {
