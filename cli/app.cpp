@@ -45,8 +45,15 @@ Format format_of(const std::string& name) {
   return Format::table;
 }
 
-// The commands that --metrics-file applies to: the cron jobs.
-const std::set<std::string> kMetricsJobs = {"reconcile", "retry", "digest"};
+// The commands that --metrics-file applies to: the cron jobs (a
+// subcommand's job is named parent_child).
+const std::set<std::string> kMetricsJobs = {"reconcile", "reconcile_statement", "retry", "digest"};
+
+std::string job_name(const CLI::App& app, const CLI::App& subcommand) {
+  const CLI::App* parent = subcommand.get_parent();
+  return parent == &app || parent == nullptr ? subcommand.get_name()
+                                             : parent->get_name() + "_" + subcommand.get_name();
+}
 
 // Writes the job's textfile; returns the exit code to use: the job's own,
 // or 2 when the file could not be written and the job found nothing
@@ -149,8 +156,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   for (auto& [subcommand, action] : commands) {
     if (!subcommand->parsed()) continue;
     const bool metrics = !context.config.metrics_file.empty();
-    if (metrics && (subcommand->get_parent() != &app || kMetricsJobs.count(subcommand->get_name()) == 0)) {
-      render_error(Status::Invalid("--metrics-file applies to reconcile, retry and digest, not to " +
+    const std::string job = job_name(app, *subcommand);
+    if (metrics && kMetricsJobs.count(job) == 0) {
+      render_error(Status::Invalid("--metrics-file applies to reconcile, reconcile statement, retry and digest, not to " +
                                    subcommand->get_name()),
                    format, nullptr, out, err);
       return exit_code(Code::invalid);
@@ -159,7 +167,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     CommandResult result = action(context);
     int code = result.status.ok() ? result.output.exit_code : exit_code(result.status.code());
     if (metrics) {
-      code = write_job_metrics(context.config.metrics_file, subcommand->get_name(), started, result, code, err);
+      code = write_job_metrics(context.config.metrics_file, job, started, result, code, err);
     }
     if (!result.status.ok()) {
       render_error(result.status, format, result.error_extra, out, err);

@@ -2,6 +2,7 @@
 // statement against the ledger (reconcile/statement_match.hpp).
 #include "cli/app.hpp"
 #include "core/domain/validate.hpp"
+#include "reconcile/job_metrics.hpp"
 #include "reconcile/statement_match.hpp"
 
 namespace wallet::cli {
@@ -82,7 +83,9 @@ CommandResult run(Context& c, StatementOptions& o) {
   o.request.actor = c.actor;
   auto report = run_statement(*c.store, c.config, o.request);
   if (!report.ok()) return report.status();
-  return report_output(*report);
+  CommandResult result(report_output(*report));
+  result.metrics = jobs::statement_samples(*report);
+  return result;
 }
 
 }  // namespace

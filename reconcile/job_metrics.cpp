@@ -112,6 +112,36 @@ std::vector<Sample> digest_samples(const digest::Anchor& anchor) {
   return samples;
 }
 
+std::vector<Sample> statement_samples(const StatementReport& report) {
+  const std::map<std::string, std::string> on = {{"account", report.account}, {"asset", report.asset}};
+  std::vector<Sample> samples = {
+      sample("walletctl_statement_lines", "Lines of the statement file the last reconcile statement read.",
+             static_cast<double>(report.file_lines), on),
+      sample("walletctl_statement_matched_groups", "Matched groups (lines with their movements) of the last reconcile statement.",
+             static_cast<double>(report.matched.size()), on),
+      sample("walletctl_statement_unmatched_lines",
+             "Statement lines the last reconcile statement matched to no movement (money the ledger does not know of).",
+             static_cast<double>(report.unmatched_lines.size()), on),
+      sample("walletctl_statement_unmatched_transactions",
+             "Posted movements in the statement's period that no line matched (money the statement does not show).",
+             static_cast<double>(report.unmatched_transactions.size()), on),
+      sample("walletctl_statement_mismatched",
+             "Lines naming a movement that differs (amount, direction, currency, status) in the last reconcile statement.",
+             static_cast<double>(report.mismatched.size()), on),
+  };
+  std::optional<double> oldest;
+  for (const auto& line : report.unmatched_lines) {
+    const std::string at = line.date.size() == 10 ? line.date + "T00:00:00Z" : line.date;
+    if (auto seconds = epoch_seconds(at); seconds && (!oldest || *seconds < *oldest)) oldest = seconds;
+  }
+  if (oldest) {
+    samples.push_back(sample("walletctl_statement_oldest_unmatched_line_timestamp_seconds",
+                             "When the oldest statement line the last reconcile statement left unmatched was booked (Unix time).",
+                             *oldest, on));
+  }
+  return samples;
+}
+
 std::string render_textfile(const JobRun& run, const std::vector<Sample>& samples, std::string_view previous) {
   const std::map<std::string, std::string> job = {{"command", run.job}};
   std::vector<Sample> all = {

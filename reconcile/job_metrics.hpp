@@ -1,4 +1,5 @@
-// Metrics of the cron jobs (walletctl reconcile, retry, digest) in the
+// Metrics of the cron jobs (walletctl reconcile, reconcile statement, retry,
+// digest) in the
 // Prometheus textfile-collector format, for node_exporter's
 // --collector.textfile.directory (walletctl(1), --metrics-file).
 //
@@ -19,6 +20,7 @@
 #include "core/domain/types.hpp"
 #include "reconcile/anchor.hpp"
 #include "reconcile/reconcile.hpp"
+#include "reconcile/statement_match.hpp"
 
 namespace wallet::jobs {
 
@@ -42,6 +44,10 @@ std::vector<Sample> reconcile_samples(const ReconcileReport& report);
 std::vector<Sample> retry_samples(const RetryReport& report);
 // The anchored time is left out when created_at does not parse.
 std::vector<Sample> digest_samples(const digest::Anchor& anchor);
+// reconcile statement (command reconcile_statement): what one run left
+// unmatched or mismatched on its account and asset (labels account, asset),
+// and when the oldest unmatched line was booked (only when there is one).
+std::vector<Sample> statement_samples(const StatementReport& report);
 
 // The whole file: the run's walletctl_job_* series, then `samples`.
 // walletctl_job_last_completed_timestamp_seconds is this run's end when it

@@ -46,7 +46,7 @@ const std::vector<OptionSpec>& table() {
        .help = "name recorded in the audit log (default: the OS user)"},
       {.key = "metrics_file", .flag = "--metrics-file", .environment = "", .in_file = false, .programs = kWalletctl,
        .field = field([](Config& c) -> std::string& { return c.metrics_file; }),
-       .help = "reconcile, retry, digest: write this run's metrics to PATH in the Prometheus textfile format "
+       .help = "reconcile, reconcile statement, retry, digest: write this run's metrics to PATH in the Prometheus textfile format "
                "(atomically, for node_exporter's textfile collector)"},
       {.key = "verbose", .flag = "-v,--verbose", .environment = "", .in_file = false, .programs = kBothPrograms,
        .field = field([](Config& c) -> bool& { return c.verbose; }), .help = "log debug details"},

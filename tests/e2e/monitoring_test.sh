@@ -58,9 +58,25 @@ anchored=$(metric "$dir/digest.prom" walletctl_digest_anchored_timestamp_seconds
 expect_eq "anchored time is the anchor's" "${anchored%.*}" "$(date -u -d "$(jq -r .created_at "$tmp/anchor.json")" +%s)"
 expect_eq "digest entries" "$(metric "$dir/digest.prom" walletctl_digest_entries)" 4
 
-# Usage: --metrics-file belongs to the three jobs only; nothing is written.
+# reconcile statement (as the verifier, whose runs they are): what the
+# statement left unmatched, labelled with its account and asset.
+printf '{"date": "2026-11-02", "amount": "7", "reference": "NOPE-1"}\n' >"$tmp/statement.jsonl"
+run 12 -d "${WALLET_TEST_VERIFIER_DATABASE/dbname=wallet_test/dbname=wallet_monitoring_e2e}" reconcile statement \
+  --file "$tmp/statement.jsonl" --account @treasury --asset GC --metrics-file "$dir/statement.prom"
+s="$dir/statement.prom"
+expect_eq "statement exit code" "$(metric "$s" 'walletctl_job_exit_code{command="reconcile_statement"}')" 12
+expect_eq "statement lines" "$(metric "$s" 'walletctl_statement_lines{account="@treasury",asset="GC"}')" 1
+expect_eq "unmatched line" "$(metric "$s" 'walletctl_statement_unmatched_lines{account="@treasury",asset="GC"}')" 1
+expect_eq "oldest unmatched line booked" \
+  "$(metric "$s" 'walletctl_statement_oldest_unmatched_line_timestamp_seconds{account="@treasury",asset="GC"}')" \
+  "$(date -u -d 2026-11-02 +%s)"
+expect_eq "no mismatch" "$(metric "$s" 'walletctl_statement_mismatched{account="@treasury",asset="GC"}')" 0
+promtool check metrics <"$s" >"$tmp/check" 2>&1 || fail "promtool check metrics: $(cat "$tmp/check")"
+pass
+
+# Usage: --metrics-file belongs to the jobs only; nothing is written.
 run 2 balance --user alice --metrics-file "$dir/balance.prom"
-expect_contains "refused for balance" "$err" "--metrics-file applies to reconcile, retry and digest"
+expect_contains "refused for balance" "$err" "--metrics-file applies to reconcile, reconcile statement, retry and digest"
 [ ! -e "$dir/balance.prom" ] || fail "balance wrote a metrics file"
 pass
 # An unwritable path: the job's own output stands, exit 2 when it found nothing.
