@@ -85,8 +85,12 @@ class FileReader {
     return Status::Ok();
   }
   Status assign(const OptionSpec& option, const std::string& key, toml::node_view<const toml::node> node, int& out) {
+    // Only an integer node is read as one: toml++'s float-to-integer
+    // conversion of an out-of-range float is undefined behaviour (found by
+    // fuzz_config: `daemon.threads = 222222222222222222222.2`).
+    if (!node.is_integer()) return wrong_type(key, bound_text(option));
     auto value = node.value<int64_t>();
-    if (!node.is_integer() || !value || *value < option.low || *value > option.high) {
+    if (!value || *value < option.low || *value > option.high) {
       return wrong_type(key, bound_text(option));
     }
     out = static_cast<int>(*value);
