@@ -16,19 +16,8 @@ if ! command -v npm >/dev/null; then
   echo "SKIP: npm is not installed"; exit 77
 fi
 packages=(openapi-typescript@7.13.0 openapi-fetch@0.17.0 typescript@5.9.3 @types/node@20.19.43 ajv@8.20.0)
-npm_cache="${WALLET_NPM_CACHE:-/var/cache/walletctl/npm}"
-if [ -z "${WALLET_NPM_CACHE:-}" ] && ! mkdir -p "$npm_cache" 2>/dev/null; then
-  npm_cache="${XDG_CACHE_HOME:-$HOME/.cache}/walletctl/npm"
-fi
-cache="$npm_cache/openapi-client-$(printf '%s\n' "${packages[@]}" | sha256sum | cut -c1-16)"
-if [ ! -x "$cache/node_modules/.bin/tsc" ]; then
-  # Installed beside the cache and renamed into place, as openapi_lint_test.sh does.
-  mkdir -p "$(dirname "$cache")"
-  staging="$(mktemp -d "$cache.XXXXXX")"
-  npm install --prefix "$staging" --no-audit --no-fund --loglevel=error "${packages[@]}" >"$tmp/npm.log" 2>&1 ||
-    { cat "$tmp/npm.log"; rm -rf "$staging"; fail "npm install ${packages[*]}"; }
-  mv -T "$staging" "$cache" 2>/dev/null || rm -rf "$staging"
-fi
+source "$root/tests/e2e/npm_cache.sh"
+cache="$(npm_cached openapi-client "${packages[@]}")" || fail "npm install ${packages[*]}"
 
 # The client project: the test's sources, the generated types, the cached packages.
 client="$tmp/client"

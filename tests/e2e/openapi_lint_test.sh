@@ -10,12 +10,6 @@ set -euo pipefail
 : "${WALLETD:?set WALLETD to the walletd binary}"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 redocly_version=2.77.0
-# /var/cache/walletctl/npm when it can be written (root, as in CI), else the user's cache.
-npm_cache="${WALLET_NPM_CACHE:-/var/cache/walletctl/npm}"
-if [ -z "${WALLET_NPM_CACHE:-}" ] && ! mkdir -p "$npm_cache" 2>/dev/null; then
-  npm_cache="${XDG_CACHE_HOME:-$HOME/.cache}/walletctl/npm"
-fi
-cache="$npm_cache/redocly-cli-$redocly_version"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -31,16 +25,9 @@ if ! command -v npm >/dev/null; then
   echo "SKIP: npm is not installed"
   exit 77
 fi
+source "$root/tests/e2e/npm_cache.sh"
+cache="$(npm_cached redocly-cli "@redocly/cli@$redocly_version")" || { echo "FAIL: npm install @redocly/cli@$redocly_version"; exit 1; }
 redocly="$cache/node_modules/.bin/redocly"
-if [ ! -x "$redocly" ]; then
-  # Installed beside the cache and renamed into place: a concurrent or
-  # interrupted install never leaves a half-filled cache behind.
-  mkdir -p "$(dirname "$cache")"
-  staging="$(mktemp -d "$cache.XXXXXX")"
-  npm install --prefix "$staging" --no-audit --no-fund --loglevel=error "@redocly/cli@$redocly_version" >"$tmp/npm.log" 2>&1 ||
-    { cat "$tmp/npm.log"; rm -rf "$staging"; echo "FAIL: npm install @redocly/cli@$redocly_version"; exit 1; }
-  mv -T "$staging" "$cache" 2>/dev/null || rm -rf "$staging"
-fi
 # Run where no redocly.yaml can be picked up, without telemetry.
 cd "$tmp"
 if ! REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true "$redocly" lint --format=stylish \
